@@ -1,0 +1,3 @@
+"""dataspace: a Dagster code location for a digital-twin data space."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,7 @@
+"""`dataspace` sub-commands of the dataspace pillar."""
+
+import argparse
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add this pillar's sub-commands to the `dataspace` parser."""

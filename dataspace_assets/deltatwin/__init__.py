@@ -1,0 +1,1 @@
+"""The deltatwin pillar."""

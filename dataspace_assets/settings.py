@@ -1,0 +1,52 @@
+"""Paths and URLs of a deployment, read from the environment with embedded defaults.
+
+Nothing here touches the network or creates files: callers create what they write to.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where configs are read from and where data is written."""
+
+    configs_dir: Path
+    home: Path  # the embedded default's state folder (.dataspace/)
+    dagster_home: Path
+    blobs_dir: Path
+    database_url: str  # SQL index and harvest catalogue
+    azure_connection_string: str | None
+    azure_container: str
+    timezone: str
+
+    @property
+    def blob_backend(self) -> str:
+        """`azure` when an Azure connection string is configured, else `local`."""
+        return "azure" if self.azure_connection_string else "local"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def load_settings() -> Settings:
+    """Read the settings from `DATASPACE_*` environment variables."""
+    home = Path(_env("DATASPACE_HOME", str(PROJECT_ROOT / ".dataspace"))).resolve()
+    configs = Path(_env("DATASPACE_CONFIGS", str(PROJECT_ROOT / "configs"))).resolve()
+    return Settings(
+        configs_dir=configs,
+        home=home,
+        dagster_home=Path(_env("DAGSTER_HOME", str(home / "dagster"))).resolve(),
+        blobs_dir=Path(_env("DATASPACE_BLOBS_DIR", str(home / "blobs"))).resolve(),
+        database_url=_env("DATASPACE_DATABASE_URL", f"sqlite:///{home / 'dataspace.db'}"),
+        azure_connection_string=_env("DATASPACE_AZURE_CONNECTION_STRING"),
+        azure_container=_env("DATASPACE_AZURE_CONTAINER", "dataspace"),
+        timezone=_env("DATASPACE_TIMEZONE", "UTC"),
+    )
