@@ -355,3 +355,60 @@ class RedisServer:
         if self.process is not None:
             stop_process(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- Dagster webserver
+
+
+class DagsterWebserver:
+    """`dagster-webserver` on the project's workspace, in its own process group, stopped by PID."""
+
+    def __init__(self, dagster_home: Path, env: dict[str, str] | None = None) -> None:
+        self.dagster_home = dagster_home
+        self.port = free_port()
+        self.env = {**os.environ, **(env or {}), "DAGSTER_HOME": str(dagster_home)}
+        self.process: subprocess.Popen | None = None
+        self.log = dagster_home / "webserver.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> "DagsterWebserver":
+        import requests
+
+        binary = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin" / "dagster-webserver"
+        if not binary.exists():
+            binary = PROJECT_ROOT / ".venv" / "bin" / "dagster-webserver"
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+        # A new session (process group) so TERM reaches the webserver and its code server alike.
+        self.process = subprocess.Popen(
+            [str(binary), "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=PROJECT_ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dagster-webserver exited: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/server_info", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"dagster-webserver did not answer in {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        import requests
+
+        answer = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=60)
+        answer.raise_for_status()
+        payload = answer.json()
+        if payload.get("errors"):
+            raise RuntimeError(payload["errors"])
+        return payload["data"]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, timeout=20)

@@ -1,0 +1,158 @@
+"""The `dataspace` command: run the main job, open the UI, check a deployment, and each pillar's commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+
+from dataspace_assets import __version__
+from dataspace_assets.dataspace.cli import register as register_dataspace
+from dataspace_assets.deltatwin.cli import register as register_deltatwin
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.harvest.cli import register as register_harvest
+from dataspace_assets.settings import PROJECT_ROOT, Settings, load_settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Materialize every asset once and print where the data went."""
+    from dataspace_assets.main_job import format_report, run_main_job
+
+    settings = load_settings()
+    report = run_main_job(settings)
+    print(format_report(report, settings))
+    if args.dev and report.ok:
+        return _dev(args)
+    return 0 if report.ok else 1
+
+
+def _dev(args: argparse.Namespace) -> int:
+    """Replace this process by `dagster dev` on the deployment's persistent instance."""
+    from dataspace_assets.instance import prepare_dagster_home
+
+    settings = load_settings()
+    prepare_dagster_home(settings)
+    dagster = shutil.which("dagster", path=os.path.dirname(sys.executable)) or shutil.which("dagster")
+    if dagster is None:
+        raise DataspaceError("the `dagster` command is not installed in this environment")
+    argv = [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
+    print(f"starting the Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={settings.dagster_home})")
+    sys.stdout.flush()
+    os.execv(dagster, argv)
+    return 0  # not reached
+
+
+def _check(label: str, action) -> tuple[bool, str]:
+    try:
+        detail = action()
+    except Exception as exc:  # doctor reports every failure instead of stopping at the first
+        return False, f"FAIL  {label}: {exc}"
+    return True, f"ok    {label}: {detail}"
+
+
+def doctor_lines(settings: Settings) -> tuple[bool, list[str]]:
+    """Check the instance, storage and configs a deployment uses; each check gives one line."""
+    import sqlalchemy as sa
+
+    from dataspace_assets.instance import get_instance
+    from dataspace_assets.storage.database import create_engine
+
+    def configs() -> str:
+        if not settings.configs_dir.is_dir():
+            raise DataspaceError(f"{settings.configs_dir} is not a folder")
+        from dataspace_assets.definitions import build_definitions
+
+        defs = build_definitions(settings)
+        assets = defs.resolve_asset_graph().materializable_asset_keys
+        return f"{settings.configs_dir} ({len(assets)} assets)"
+
+    def instance() -> str:
+        inst = get_instance(settings)
+        inst.get_runs(limit=1)
+        return f"{settings.dagster_home} ({type(inst.run_storage).__name__})"
+
+    def database() -> str:
+        engine = create_engine(settings.database_url)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return engine.url.render_as_string(hide_password=True)
+
+    def blobs() -> str:
+        if settings.blob_backend == "azure":
+            from azure.storage.blob import BlobServiceClient
+
+            client = BlobServiceClient.from_connection_string(settings.azure_connection_string)
+            container = client.get_container_client(settings.azure_container)
+            exists = container.exists()
+            return f"azure container {settings.azure_container} ({'exists' if exists else 'will be created'})"
+        settings.blobs_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=settings.blobs_dir):
+            pass
+        return f"{settings.blobs_dir} (writable)"
+
+    results = [
+        _check("configs", configs),
+        _check("dagster instance", instance),
+        _check("database", database),
+        _check("blob store", blobs),
+    ]
+    return all(ok for ok, _ in results), [line for _, line in results]
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """Report the instance, storage and configs in use and whether they are reachable."""
+    ok, lines = doctor_lines(load_settings())
+    print(f"dataspace {__version__}")
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole `dataspace` command tree."""
+    parser = argparse.ArgumentParser(
+        prog="dataspace",
+        description="Run and inspect a digital-twin data space built on Dagster.",
+    )
+    parser.add_argument("--version", action="version", version=f"dataspace {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="materialize every asset defined by configs/ once (the main job)")
+    run.add_argument("--dev", action="store_true", help="then start the Dagster UI on the same instance")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=3000)
+    run.set_defaults(func=_run)
+
+    dev = commands.add_parser("dev", help="start the Dagster UI and daemon on the persistent instance")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=_dev)
+
+    doctor = commands.add_parser("doctor", help="check the instance, storage and configs in use")
+    doctor.set_defaults(func=_doctor)
+
+    register_dataspace(commands)
+    register_deltatwin(commands)
+    register_harvest(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `dataspace` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DataspaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
