@@ -4,6 +4,7 @@ import dagster as dg
 
 from dataspace_assets.dataspace.definitions import build_defs as dataspace_defs
 from dataspace_assets.deltatwin.definitions import build_defs as deltatwin_defs
+from dataspace_assets.executors import select_executor
 from dataspace_assets.harvest.definitions import build_defs as harvest_defs
 from dataspace_assets.settings import Settings, load_settings
 
@@ -15,6 +16,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         deltatwin_defs(settings),
         harvest_defs(settings),
         dg.Definitions(
+            executor=select_executor(settings),
             sensors=[
                 # Open-source Dagster creates its automation sensor STOPPED; ours runs.
                 dg.AutomationConditionSensorDefinition(

@@ -24,6 +24,9 @@ class Settings:
     azure_connection_string: str | None
     azure_container: str
     timezone: str
+    executor: str  # "multiprocess" (default), "in_process" or "celery"
+    celery_broker: str | None
+    celery_backend: str | None
 
     @property
     def blob_backend(self) -> str:
@@ -49,4 +52,7 @@ def load_settings() -> Settings:
         azure_connection_string=_env("DATASPACE_AZURE_CONNECTION_STRING"),
         azure_container=_env("DATASPACE_AZURE_CONTAINER", "dataspace"),
         timezone=_env("DATASPACE_TIMEZONE", "UTC"),
+        executor=_env("DATASPACE_EXECUTOR", "multiprocess"),
+        celery_broker=_env("DATASPACE_CELERY_BROKER"),
+        celery_backend=_env("DATASPACE_CELERY_BACKEND", _env("DATASPACE_CELERY_BROKER")),
     )

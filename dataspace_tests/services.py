@@ -412,3 +412,45 @@ class DagsterWebserver:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, timeout=20)
+
+
+# --------------------------------------------------------------------------- Celery worker
+
+
+class CeleryWorker:
+    """A dagster-celery worker on a Redis broker, sharing the test's instance (DAGSTER_HOME)."""
+
+    def __init__(self, broker_url: str, env: dict[str, str], workdir: Path) -> None:
+        self.broker_url = broker_url
+        self.workdir = workdir
+        self.log = workdir / "celery-worker.log"
+        bin_dir = PROJECT_ROOT / ".venv" / "bin"
+        self.env = {**os.environ, **env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> "CeleryWorker":
+        import redis
+
+        config = self.workdir / "celery.yaml"
+        config.write_text(f"execution:\n  config:\n    broker: {self.broker_url}\n    backend: {self.broker_url}\n")
+        self.process = subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv" / "bin" / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
+             "-y", str(config), "-n", "dataspace-test", "--", "--concurrency=1"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        # Ready once the worker has registered itself on the broker (celery keeps a bindings key).
+        client = redis.Redis.from_url(self.broker_url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited: {self.log.read_text()[-2000:]}")
+            if "ready." in self.log.read_text(errors="replace"):
+                return self
+            time.sleep(0.2)
+        client.close()
+        raise RuntimeError(f"celery worker not ready after {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, timeout=20)
