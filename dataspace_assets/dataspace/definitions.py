@@ -1,10 +1,39 @@
-"""Dagster definitions of the dataspace pillar, built from `configs/`."""
+"""Dagster definitions of the dataspace pillar, built from `configs/dataspace/**/*.toml`."""
+
+from __future__ import annotations
 
 import dagster as dg
 
+from dataspace_assets.errors import DataspaceError
 from dataspace_assets.settings import Settings
 
 
 def build_defs(settings: Settings) -> dg.Definitions:
-    """Build this pillar's assets, sensors and resources from the deployment's configs."""
-    return dg.Definitions()
+    """One asset per collector, its schedule or sensor, and the store resource (no I/O at load time)."""
+    from dataspace_assets.dataspace.assets import STORE_KEY, collector_asset, collector_trigger
+    from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.storage.resources import DataspaceStore
+
+    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone)
+    if config.problems:
+        lines = "\n".join(f"  {problem}" for problem in config.problems)
+        raise DataspaceError(
+            f"{len(config.problems)} problem(s) in the data space configs ({config.folder}):\n{lines}"
+        )
+    assets = []
+    schedules: list[dg.ScheduleDefinition] = []
+    sensors: list[dg.SensorDefinition] = []
+    for collector in config.collectors:
+        asset = collector_asset(collector)
+        assets.append(asset)
+        trigger = collector_trigger(collector, asset)
+        if isinstance(trigger, dg.ScheduleDefinition):
+            schedules.append(trigger)
+        elif trigger is not None:
+            sensors.append(trigger)
+    return dg.Definitions(
+        assets=assets,
+        schedules=schedules,
+        sensors=sensors,
+        resources={STORE_KEY: DataspaceStore.from_settings(settings)},
+    )

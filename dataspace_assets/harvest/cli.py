@@ -1,7 +1,508 @@
-"""`dataspace` sub-commands of the harvest pillar."""
+"""`dataspace harvest ...`: manage harvest sources and run them through Dagster (runs show in the UI)."""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from dataspace_assets.errors import DataspaceError
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from dataspace_assets.harvest.catalog import Catalog, HarvestSource
+    from dataspace_assets.settings import Settings
 
 
+# ---------------------------------------------------------------- plumbing
+def _settings(args: argparse.Namespace) -> "Settings":
+    settings = getattr(args, "settings", None)
+    if settings is None:
+        from dataspace_assets.settings import load_settings
+
+        settings = load_settings()
+    return settings
+
+
+def _catalog(args: argparse.Namespace) -> "Catalog":
+    from dataspace_assets.harvest.catalog import Catalog
+
+    return Catalog.from_settings(_settings(args))
+
+
+def _instance(args: argparse.Namespace) -> "dg.DagsterInstance":
+    """The Dagster instance (tests hand one in as `args.instance`)."""
+    instance = getattr(args, "instance", None)
+    if instance is None:
+        from dataspace_assets.instance import get_instance
+
+        instance = get_instance(_settings(args))
+    return instance
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _parse_config(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataspaceError(f"--config: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(config, dict):
+        raise DataspaceError("--config: expected a JSON object")
+    return config
+
+
+def _source_line(source: "HarvestSource") -> str:
+    schedule = source.schedule or "not scheduled"
+    state = source.validation_state + ("" if source.active else ", inactive")
+    return f"{source.name} [{source.slug}] ({source.backend}): {schedule}  [{state}]"
+
+
+def _harvest_job(settings: "Settings") -> "dg.JobDefinition":
+    from dataspace_assets.harvest.assets import HARVEST_JOB_NAME
+    from dataspace_assets.harvest.definitions import build_defs
+
+    return build_defs(settings).resolve_job_def(HARVEST_JOB_NAME)
+
+
+def _runnable_source(args: argparse.Namespace, catalog: "Catalog") -> "HarvestSource":
+    from dataspace_assets.harvest import actions, engine
+
+    source = actions.get_source(catalog, args.identifier)
+    engine.ensure_runnable(source)
+    return source
+
+
+# ---------------------------------------------------------------- commands
+def _create(args: argparse.Namespace) -> int:
+    """Create a harvest source, pending validation."""
+    from dataspace_assets.harvest import actions
+
+    catalog = _catalog(args)
+    source = actions.create_source(
+        catalog,
+        backend=args.backend,
+        url=args.url,
+        name=args.name,
+        frequency=args.frequency,
+        owner=args.owner,
+        organization=args.org,
+        config=_parse_config(args.config),
+    )
+    print(f"created harvest source {source.name} [{source.slug}] id={source.id}")
+    print(f"  backend: {source.backend}  url: {source.url}  frequency: {source.frequency}")
+    print(f"  validation: {source.validation_state} (run `dataspace harvest validate {source.slug}` to accept it)")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Accept (schedule and launch once) or refuse a harvest source."""
+    from dataspace_assets.harvest import actions
+
+    from dataspace_assets.harvest.sources_config import sync_partitions
+
+    catalog = _catalog(args)
+    source = actions.validate_source(catalog, args.identifier, refuse=args.refuse, comment=args.comment)
+    sync_partitions(_instance(args), catalog)
+    if source.validation_state == "refused":
+        print(f"refused harvest source {source.slug}: {source.validation_comment}")
+        return 0
+    print(f"accepted harvest source {source.slug}; scheduled {source.schedule}")
+    if not args.no_launch:
+        _launch_source(args, catalog, source)
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    """Soft-delete a harvest source."""
+    from dataspace_assets.harvest import actions
+
+    from dataspace_assets.harvest.sources_config import sync_partitions
+
+    catalog = _catalog(args)
+    source = actions.delete_source(catalog, args.identifier)
+    sync_partitions(_instance(args), catalog)
+    print(f"deleted harvest source {source.slug} (run `dataspace harvest purge` to remove it for good)")
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    """Delete every dataset of a source."""
+    from dataspace_assets.harvest import actions
+
+    count = actions.clean_source(_catalog(args), args.identifier)
+    print(f"deleted {count} dataset(s) of {args.identifier}")
+    return 0
+
+
+def _sources(args: argparse.Namespace) -> int:
+    """List the harvest sources."""
+    sources = [s for s in _catalog(args).list_sources() if s.schedule or not args.scheduled]
+    if args.json:
+        _print_json([s.to_json() for s in sources])
+    else:
+        for source in sources:
+            print(_source_line(source))
+        if not sources:
+            print("no harvest source" + (" scheduled" if args.scheduled else ""))
+    return 0
+
+
+def _backends(args: argparse.Namespace) -> int:
+    """List the installed backends."""
+    from dataspace_assets.harvest.backends import list_backends
+
+    for entry in list_backends():
+        if entry.ok:
+            print(f"OK  {entry.display_name} ({entry.name})  [{entry.origin}]")
+        else:
+            print(f"KO  {entry.name}: {entry.error}  [{entry.origin}]")
+    return 0
+
+
+def _launch_source(args: argparse.Namespace, catalog: "Catalog", source: "HarvestSource") -> str:
+    """Queue a run of `catalog/harvest` for this source on the instance; return its run id."""
+    from dagster._cli.job import execute_launch_command
+    from dagster_shared.cli import WorkspaceOpts
+
+    from dataspace_assets.harvest.assets import HARVEST_JOB_NAME, run_tags
+    from dataspace_assets.harvest.sources_config import add_partitions
+    from dataspace_assets.settings import PROJECT_ROOT
+
+    instance = _instance(args)
+    add_partitions(instance, [source.id])
+    workspace = getattr(args, "workspace", None) or str(PROJECT_ROOT / "workspace.yaml")
+    run = execute_launch_command(
+        instance=instance,
+        workspace_opts=WorkspaceOpts(workspace=[workspace]),
+        job_name=HARVEST_JOB_NAME,
+        tags=json.dumps(run_tags(source.id, source.slug, source.domain, getattr(args, "max_items", None))),
+    )
+    print(f"queued harvest run {run.run_id} of {source.slug} (see it in the Dagster UI)")
+    return run.run_id
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Queue a harvest run of a source."""
+    catalog = _catalog(args)
+    _launch_source(args, catalog, _runnable_source(args, catalog))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Harvest a source now, in this process, through Dagster, with a progress bar."""
+    import threading
+
+    from tqdm import tqdm
+
+    from dataspace_assets.harvest.assets import run_tags
+    from dataspace_assets.harvest.catalog import utcnow
+    from dataspace_assets.harvest.sources_config import add_partitions
+
+    settings = _settings(args)
+    catalog = _catalog(args)
+    source = _runnable_source(args, catalog)
+    instance = _instance(args)
+    add_partitions(instance, [source.id])
+    started = utcnow()
+    stop = threading.Event()
+
+    def follow() -> None:
+        """Feed the progress bar from the job's counters in the catalogue (any executor)."""
+        with tqdm(desc=f"harvest {source.slug}", unit="item", file=sys.stderr, disable=None) as bar:
+            while not stop.wait(0.3):
+                jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
+                if not jobs:
+                    continue
+                job = jobs[0]
+                by_status = job.items_by_status or {}
+                bar.total = job.items_total
+                bar.n = job.items_total - by_status.get("pending", 0) - by_status.get("started", 0)
+                bar.refresh()
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    try:
+        result = _harvest_job(settings).execute_in_process(
+            instance=instance,
+            partition_key=source.id,
+            tags=run_tags(source.id, source.slug, source.domain, args.max_items),
+            raise_on_error=False,
+        )
+    finally:
+        stop.set()
+        thread.join()
+    jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
+    if not jobs:
+        errors = [e.step_failure_data.error.message.strip() for e in result.get_step_failure_events()]
+        raise DataspaceError(f"harvest run {result.run_id} of {source.slug} failed: {'; '.join(errors) or 'no job'}")
+    job = jobs[0]
+    _print_job(job, source.slug)
+    print(f"dagster run: {result.run_id}")
+    return 0 if job.status in ("done", "done-errors") else 1
+
+
+def _print_job(job, slug: str) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in (job.items_by_status or {}).items() if v)
+    print(f"job {job.id} of {slug}: {job.status} ({job.items_total} item(s){': ' + counts if counts else ''})")
+    for error in job.errors or []:
+        print(f"  error: {error.get('message')}")
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    """Schedule a source with cron fields."""
+    from dataspace_assets.harvest import actions
+
+    cron = actions.schedule_cron(args.minute, args.hour, args.day, args.day_of_month, args.month)
+    source = actions.schedule_source(_catalog(args), args.identifier, cron)
+    print(f"scheduled harvest source {source.slug}: {source.schedule}")
+    return 0
+
+
+def _unschedule(args: argparse.Namespace) -> int:
+    """Remove the schedule of a source."""
+    from dataspace_assets.harvest import actions
+
+    source = actions.unschedule_source(_catalog(args), args.identifier)
+    print(f"unscheduled harvest source {source.slug}")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    """Remove the deleted sources for good (archiving their datasets) and jobs past retention."""
+    from dataspace_assets.harvest import actions
+    from dataspace_assets.harvest.sources_config import sync_partitions
+
+    catalog = _catalog(args)
+    purged = actions.purge_sources(catalog)
+    sync_partitions(_instance(args), catalog)
+    old_jobs = actions.purge_jobs(catalog, args.days)
+    print(f"purged {len(purged)} source(s) and {old_jobs} job(s) older than {args.days} days")
+    return 0
+
+
+def _attach(args: argparse.Namespace) -> int:
+    """Attach existing datasets to remote ids (a `;` CSV with columns local and remote)."""
+    from dataspace_assets.harvest import actions
+
+    report = actions.attach(_catalog(args), args.file, args.domain)
+    for dataset_id, remote in report.attached:
+        print(f"attached {dataset_id} to {remote}")
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    print(f"{len(report.attached)} attached, {len(report.errors)} error(s)")
+    return 0 if not report.errors else 1
+
+
+def _detach(args: argparse.Namespace) -> int:
+    """Detach a dataset from its harvest source."""
+    from dataspace_assets.harvest import actions
+
+    actions.detach(_catalog(args), args.dataset_id)
+    print(f"detached dataset {args.dataset_id}")
+    return 0
+
+
+def _detach_all(args: argparse.Namespace) -> int:
+    """Detach every dataset of a source."""
+    from dataspace_assets.harvest import actions
+
+    count = actions.detach_all_from_source(_catalog(args), args.identifier)
+    print(f"detached {count} dataset(s); a new harvest of this source will create them again (duplicates)")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    """Harvest up to 20 items without saving anything."""
+    from dataspace_assets.harvest import actions, engine
+
+    catalog = _catalog(args)
+    if args.identifier:
+        report = engine.preview_job(catalog, actions.get_source(catalog, args.identifier))
+    else:
+        if not (args.url and args.backend):
+            raise DataspaceError("preview needs a source ID, or --url URL and --backend NAME")
+        report = engine.preview_job(
+            catalog, backend=args.backend, url=args.url, name=args.name or args.url, config=_parse_config(args.config)
+        )
+    if args.json:
+        from dataclasses import asdict
+
+        from dataspace_assets.harvest.catalog.store import jsonable
+
+        _print_json(
+            {
+                "job": report.job.to_json(),
+                "items": [i.to_json() for i in report.items],
+                "datasets": jsonable({k: asdict(v) for k, v in report.datasets.items()}),
+                "dataservices": jsonable({k: asdict(v) for k, v in report.dataservices.items()}),
+            }
+        )
+        return 0
+    _print_job(report.job, args.identifier or args.url)
+    for item in report.items:
+        record = report.datasets.get(item.dataset_id or "") or report.dataservices.get(item.dataservice_id or "")
+        title = f" {record.title!r}" if record else ""
+        errors = "; ".join(e["message"] for e in item.errors)
+        print(f"  {item.status:8} {item.kind:11} {item.remote_id}{title}{'  ' + errors if errors else ''}")
+    print("preview: nothing was saved")
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    """The job history of a source, with counts."""
+    from dataspace_assets.harvest import actions
+
+    catalog = _catalog(args)
+    source = actions.get_source(catalog, args.identifier, include_deleted=True)
+    jobs = catalog.list_jobs(source.id, limit=args.limit)
+    if args.json:
+        _print_json([j.to_json() for j in jobs])
+        return 0
+    for job in jobs:
+        s = job.items_by_status or {}
+        print(
+            f"{job.id}  {job.created:%Y-%m-%d %H:%M:%S}  {job.status:11}  total {job.items_total}  "
+            f"done {s.get('done', 0)}  failed {s.get('failed', 0)}  skipped {s.get('skipped', 0)}  "
+            f"archived {s.get('archived', 0)}  errors {len(job.errors or [])}"
+        )
+    if not jobs:
+        print(f"no job for {source.slug}")
+    return 0
+
+
+def _job(args: argparse.Namespace) -> int:
+    """One job with its errors and items (optionally of one status)."""
+    catalog = _catalog(args)
+    job = catalog.get_job(args.job_id)
+    if job is None:
+        raise DataspaceError(f"harvest job {args.job_id} not found")
+    items = catalog.get_items(job.id, status=args.status)
+    if args.json:
+        _print_json({**job.to_json(), "items": [i.to_json() for i in items]})
+        return 0
+    source = catalog.get_source(job.source_id, include_deleted=True)
+    _print_job(job, source.slug if source else job.source_id)
+    print(f"  started {job.started}  ended {job.ended}")
+    for item in items:
+        target = item.dataset_id or item.dataservice_id or "-"
+        errors = "; ".join(e["message"] for e in item.errors)
+        print(f"  {item.status:8} {item.kind:11} {item.remote_id}  -> {target}{'  ' + errors if errors else ''}")
+    return 0
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    """The datasets of a source with their resources."""
+    from dataclasses import asdict
+
+    from dataspace_assets.harvest import actions
+    from dataspace_assets.harvest.catalog.store import jsonable
+
+    catalog = _catalog(args)
+    source = actions.get_source(catalog, args.identifier, include_deleted=True)
+    datasets = catalog.list_datasets(source_id=source.id)
+    if args.json:
+        _print_json(jsonable([asdict(d) for d in datasets]))
+        return 0
+    for dataset in datasets:
+        archived = "  [archived]" if dataset.archived else ""
+        print(f"{dataset.id}  {dataset.title}  (remote {dataset.harvest.remote_id}){archived}")
+        for resource in dataset.resources:
+            print(f"    - {resource.title or '(untitled)'}  [{resource.format or '?'}]  {resource.url}")
+    if not datasets:
+        print(f"no dataset for {source.slug}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add this pillar's sub-commands to the `dataspace` parser."""
+    """Add `dataspace harvest ...` to the `dataspace` parser."""
+    harvest = commands.add_parser("harvest", help="harvest remote catalogues (DCAT, CSW-DCAT, plugins)")
+    sub = harvest.add_subparsers(dest="harvest_command", metavar="ACTION", required=True)
+
+    def add(name: str, func, help_text: str, **kwargs) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help_text, description=help_text, **kwargs)
+        parser.set_defaults(func=func)
+        return parser
+
+    p = add("create", _create, "create a harvest source (pending validation)")
+    p.add_argument("backend")
+    p.add_argument("url")
+    p.add_argument("name")
+    p.add_argument("-f", "--frequency", default="manual", choices=["manual", "monthly", "weekly", "daily"])
+    p.add_argument("-u", "--owner")
+    p.add_argument("-o", "--org")
+    p.add_argument("--config", help='backend config as JSON, e.g. \'{"features": {"geodcatap": true}}\'')
+
+    p = add("validate", _validate, "accept a source (schedules it daily and launches it once), or refuse it")
+    p.add_argument("identifier", help="source id or slug")
+    p.add_argument("--refuse", action="store_true")
+    p.add_argument("--comment")
+    p.add_argument("--no-launch", action="store_true", help="accept without launching a first run")
+
+    for name, func, text in (
+        ("delete", _delete, "soft-delete a source"),
+        ("clean", _clean, "delete every dataset of a source"),
+        ("launch", _launch, "queue a harvest run (the daemon runs it)"),
+        ("unschedule", _unschedule, "remove a source's schedule"),
+        ("detach-all-from-source", _detach_all, "detach every dataset of a source"),
+    ):
+        add(name, func, text).add_argument("identifier", help="source id or slug")
+
+    p = add("run", _run, "harvest a source now, in this process (recorded as a Dagster run)")
+    p.add_argument("identifier", help="source id or slug")
+    p.add_argument("--max-items", type=int, default=None)
+
+    p = add("sources", _sources, "list harvest sources")
+    p.add_argument("-s", "--scheduled", action="store_true", help="only scheduled sources")
+    p.add_argument("--json", action="store_true")
+
+    add("backends", _backends, "list installed backends (OK or KO)")
+
+    # -h is the hour, as in udata, so help is --help only.
+    p = add("schedule", _schedule, "schedule a source with cron fields", add_help=False)
+    p.add_argument("--help", action="help", help="show this help message and exit")
+    p.add_argument("identifier", help="source id or slug")
+    p.add_argument("-m", "--minute", default="*")
+    p.add_argument("-h", "--hour", default="*")
+    p.add_argument("-d", "--day", default="*", help="day of week")
+    p.add_argument("-D", "--day-of-month", default="*")
+    p.add_argument("-M", "--month", default="*", help="month of year")
+
+    p = add("purge", _purge, "remove deleted sources for good (their datasets are archived) and old jobs")
+    p.add_argument("--days", type=int, default=365, help="job retention in days (default 365)")
+
+    p = add("attach", _attach, "attach datasets to remote ids from a ';' CSV (columns local;remote)")
+    p.add_argument("file")
+    p.add_argument("domain")
+
+    p = add("detach", _detach, "detach a dataset from its harvest source")
+    p.add_argument("dataset_id")
+
+    p = add("preview", _preview, "harvest up to 20 items without saving anything")
+    p.add_argument("identifier", nargs="?", help="source id or slug")
+    p.add_argument("--url")
+    p.add_argument("--backend")
+    p.add_argument("--name")
+    p.add_argument("--config")
+    p.add_argument("--json", action="store_true")
+
+    p = add("jobs", _jobs, "job history of a source with counts")
+    p.add_argument("identifier", help="source id or slug")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+
+    p = add("job", _job, "one job with its items")
+    p.add_argument("job_id")
+    p.add_argument("--status", choices=["pending", "started", "done", "failed", "skipped", "archived"])
+    p.add_argument("--json", action="store_true")
+
+    p = add("datasets", _datasets, "the datasets of a source with their resources")
+    p.add_argument("identifier", help="source id or slug")
+    p.add_argument("--json", action="store_true")

@@ -1,0 +1,182 @@
+"""Collectors as Dagster assets `dataspace/<full_name>`, with their schedules (cron) or sensors (sub-minute)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from dataspace_assets.dataspace.config import CollectorConfig, components_package, load_class
+from dataspace_assets.dataspace.schedules import cron_step_seconds, period_boundary_passed, plan
+from dataspace_assets.storage.resources import DataspaceStore
+from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
+
+STORE_KEY = "dataspace_store"
+RUN_TIME_TAG = "dataspace/run_time"
+SCHEDULED_TAG = "dagster/scheduled_execution_time"
+PREVIEW_BYTES = 2000
+
+
+def asset_key(full_name: str) -> dg.AssetKey:
+    """The asset key of a data space component."""
+    return dg.AssetKey(["dataspace", full_name])
+
+
+def run_time(context: dg.AssetExecutionContext) -> datetime:
+    """The logical time of this run: the schedule or sensor tick when there is one, else now (UTC)."""
+    tags = context.run.tags if context.run else {}
+    for tag in (RUN_TIME_TAG, SCHEDULED_TAG):
+        if value := tags.get(tag):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def preview(data: Data, payload: bytes) -> str:
+    """A Markdown preview of a stored item: pretty JSON, or the first bytes."""
+    head = payload[:PREVIEW_BYTES]
+    if data.content_type.startswith("application/json"):
+        try:
+            text = json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
+            return f"```json\n{text[:PREVIEW_BYTES]}{' …' if len(text) > PREVIEW_BYTES else ''}\n```"
+        except ValueError:
+            pass
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.hex(" ")
+    return f"```\n{text}{' …' if len(payload) > PREVIEW_BYTES else ''}\n```"
+
+
+def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
+    """The asset of one collector: each materialization runs it once and stores at most one item."""
+    spec = dg.AssetSpec(
+        key=asset_key(collector.full_name),
+        group_name=collector.group,
+        description=collector.description or f"Collector {collector.full_name} ({collector.path}).",
+        kinds={"python", "blob"},
+        metadata={
+            "dataspace/component": "collector",
+            "dataspace/path": collector.path,
+            "dataspace/config": f"{collector.file_label} [{collector.table}]",
+            "dataspace/data_type": collector.data_type,
+            "dataspace/data_format": collector.data_format,
+            "dataspace/schedule": collector.schedule_text or "none (materialize by hand)",
+        },
+    )
+    retry = (
+        dg.RetryPolicy(max_retries=collector.retries, delay=collector.retry_delay or None)
+        if collector.retries
+        else None
+    )
+    package = components_package()
+
+    @dg.multi_asset(
+        specs=[spec],
+        name=f"dataspace__{collector.full_name}",
+        retry_policy=retry,
+        pool=collector.pool,
+        required_resource_keys={STORE_KEY},
+    )
+    def _collect(context) -> dg.MaterializeResult:
+        return collect(context, collector, getattr(context.resources, STORE_KEY), package)
+
+    return _collect
+
+
+def collect(
+    context: dg.AssetExecutionContext,
+    collector: CollectorConfig,
+    store_resource: DataspaceStore,
+    package: str,
+) -> dg.MaterializeResult:
+    """Run the collector once and store what it returns."""
+    cls = collector.component_class or load_class(collector.path, package, collector.root)
+    component = cls(**collector.settings)
+    component.name = collector.full_name
+    component.run_time = moment = run_time(context)
+    result = component.run()
+    if result is None:
+        context.log.info(f"{collector.full_name} returned None: nothing stored")
+        return dg.MaterializeResult(
+            metadata={"dataspace/stored": False, "dataspace/note": "the collector returned None: nothing stored"}
+        )
+    try:
+        payload = serialise(result)
+    except UnsupportedPayload as exc:
+        # Retrying cannot fix the collector's code: fail at once with the reason.
+        raise dg.Failure(
+            description=f"collector {collector.full_name} ({collector.path}) {exc}", allow_retries=False
+        ) from exc
+    store = store_resource.get_store()
+    data = store.write(collector.full_name, payload, date=moment, content_type=collector.content_type)
+    context.log.info(f"{collector.full_name}: stored {data.size} bytes at {data.location}")
+    return dg.MaterializeResult(
+        metadata={
+            "dataspace/stored": True,
+            "dagster/uri": dg.MetadataValue.url(data.location),
+            "dataspace/hash": data.hash,
+            "dataspace/size": dg.MetadataValue.int(data.size),
+            "dataspace/date": dg.MetadataValue.timestamp(data.date),
+            "dataspace/item_id": dg.MetadataValue.int(int(data.id)),
+            "dataspace/content_type": data.content_type,
+            "preview": dg.MetadataValue.md(preview(data, payload)),
+        }
+    )
+
+
+def collector_trigger(
+    collector: CollectorConfig, asset: dg.AssetsDefinition
+) -> dg.ScheduleDefinition | dg.SensorDefinition | None:
+    """The schedule (periods of a minute or more, daily times) or sensor (sub-minute) that runs a collector."""
+    if collector.schedule is None:
+        return None
+    how = plan(collector.schedule)
+    name = f"dataspace_{collector.full_name}"
+    description = f"Runs collector {collector.full_name} {collector.schedule} ({collector.schedule_text})."
+    if how.is_sensor:
+        interval = how.sensor_seconds or 1
+
+        @dg.sensor(
+            name=f"{name}_sensor",
+            minimum_interval_seconds=interval,
+            target=asset,
+            default_status=_sensor_status(collector),
+            description=description,
+        )
+        def _tick(context: dg.SensorEvaluationContext) -> dg.RunRequest:
+            now = datetime.now(UTC)
+            slot = int(now.timestamp()) // interval
+            moment = datetime.fromtimestamp(slot * interval, UTC)
+            # One run per period slot, even if the sensor is evaluated twice within it.
+            return dg.RunRequest(run_key=f"{collector.full_name}:{slot}", tags={RUN_TIME_TAG: moment.isoformat()})
+
+        return _tick
+
+    should_execute = None
+    if how.period_seconds:
+        period, step = how.period_seconds, cron_step_seconds(how.cron)
+
+        def should_execute(context: dg.ScheduleEvaluationContext) -> bool:
+            tick = context.scheduled_execution_time or datetime.now(UTC)
+            return period_boundary_passed(tick, tick - timedelta(seconds=step), period)
+
+    return dg.ScheduleDefinition(
+        name=f"{name}_schedule",
+        cron_schedule=how.cron,
+        execution_timezone=collector.timezone,
+        target=asset,
+        should_execute=should_execute,
+        default_status=(
+            dg.DefaultScheduleStatus.RUNNING if collector.schedule_enabled else dg.DefaultScheduleStatus.STOPPED
+        ),
+        description=description,
+    )
+
+
+def _sensor_status(collector: CollectorConfig) -> dg.DefaultSensorStatus:
+    return dg.DefaultSensorStatus.RUNNING if collector.schedule_enabled else dg.DefaultSensorStatus.STOPPED

@@ -1,0 +1,47 @@
+"""Base classes for the components a TOML config names by `PATH`: collectors, harvesters and handlers.
+
+Subclassing is optional (any class with a `run` method works), but the bases document the contract.
+Every key of the component's TOML table that the framework does not define is passed to the
+constructor as a keyword argument and kept in `self.settings`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+class Component:
+    """Something configured by a TOML table; `settings` holds the table's own (non-framework) keys."""
+
+    #: Full component name (`<file stem>_<table name>`), set by the framework before `run`.
+    name: str = ""
+    #: The logical time of this run (the scheduled tick when there is one), timezone-aware UTC.
+    run_time: datetime = datetime.fromtimestamp(0, UTC)
+
+    def __init__(self, **settings: Any) -> None:
+        self.settings: dict[str, Any] = dict(settings)
+
+
+class Collector(Component):
+    """Fetches one snapshot from an outside source each time it runs."""
+
+    def run(self) -> str | bytes | dict | list | None:
+        """Return the snapshot (str, bytes, dict or list) or None when there is nothing to store."""
+        raise NotImplementedError
+
+
+class Harvester(Component):
+    """Derives new data from windows of a source's items (run by a later release)."""
+
+    def run(self, source_data: Any, **dependencies: Any) -> Any:
+        """Return the derived data for one window, or None for an empty result."""
+        raise NotImplementedError
+
+
+class Handler(Component):
+    """Answers read-only queries over stored items (served by a later release)."""
+
+    def run(self, **query: Any) -> Any:
+        """Return the answer to one query."""
+        raise NotImplementedError

@@ -1,0 +1,99 @@
+"""The harvest schedule: a sensor that launches every accepted, active source when its cron tick is due."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from croniter import croniter
+
+from dataspace_assets.harvest.assets import HARVEST_JOB_NAME, harvest_partitions, run_tags
+from dataspace_assets.harvest.catalog import Catalog, HarvestSource
+from dataspace_assets.settings import Settings
+
+SENSOR_NAME = "harvest_schedule_sensor"
+FIRST_LOOKBACK = timedelta(minutes=1)  # on the very first tick, a tick due in the last minute still runs
+
+
+def latest_tick(cron: str, after: datetime, until: datetime, tz: str = "UTC") -> datetime | None:
+    """The last tick of the cron schedule in (after, until], or None."""
+    zone = ZoneInfo(tz)
+    tick = croniter(cron, until.astimezone(zone)).get_prev(datetime)
+    # croniter.get_prev is strictly before `until`; a tick exactly at `until` counts as due.
+    if croniter.match(cron, until.astimezone(zone)) and until.astimezone(zone).second == 0:
+        tick = until.astimezone(zone)
+    tick = tick.astimezone(timezone.utc)
+    return tick if after < tick <= until else None
+
+
+def is_schedulable(source: HarvestSource) -> bool:
+    """Only accepted, active, live sources with a schedule run on their own."""
+    return (
+        source.deleted is None and source.active and source.validation_state == "accepted" and bool(source.schedule)
+    )
+
+
+def due_run_requests(
+    sources: list[HarvestSource], after: datetime, now: datetime, tz: str = "UTC"
+) -> list[dg.RunRequest]:
+    """A run request per source whose cron ticked in (after, now], keyed by (source, tick) so it runs once."""
+    requests = []
+    for source in sources:
+        if not is_schedulable(source):
+            continue
+        tick = latest_tick(source.schedule or "", after, now, tz)
+        if tick is None:
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{source.id}:{tick.isoformat()}",
+                partition_key=source.id,
+                tags=run_tags(source.id, source.slug, source.domain),
+            )
+        )
+    return requests
+
+
+def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
+    """The sensor that syncs declared sources, keeps the partitions current and launches due sources."""
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job_name=HARVEST_JOB_NAME,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Launch each accepted, active harvest source when its cron schedule is due.",
+    )
+    def harvest_schedule_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        from dataspace_assets.harvest.sources_config import (
+            partition_changes,
+            read_declared_sources,
+            sync_into_catalog,
+        )
+
+        now = datetime.now(timezone.utc)
+        state = json.loads(context.cursor) if context.cursor else {}
+        after = datetime.fromisoformat(state["last"]) if state.get("last") else now - FIRST_LOOKBACK
+        catalog = Catalog.from_settings(settings)
+        try:
+            sync_into_catalog(catalog, read_declared_sources(settings.configs_dir))
+            sources = catalog.list_sources(deleted=None)
+            known = set(context.instance.get_dynamic_partitions(harvest_partitions.name))
+            missing, gone = partition_changes(catalog, known)
+        finally:
+            catalog.close()
+        # Partitions are exactly the accepted, live sources.
+        partition_requests = []
+        if missing:
+            partition_requests.append(harvest_partitions.build_add_request(missing))
+        if gone:
+            partition_requests.append(harvest_partitions.build_delete_request(gone))
+        return dg.SensorResult(
+            run_requests=due_run_requests(sources, after, now, settings.timezone),
+            cursor=json.dumps({"last": now.isoformat()}),
+            dynamic_partitions_requests=partition_requests,
+        )
+
+    return harvest_schedule_sensor

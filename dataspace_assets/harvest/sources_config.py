@@ -1,0 +1,229 @@
+"""Harvest sources declared in `configs/harvest/*.toml`, synced into the catalogue and the Dagster partitions.
+
+Declaring a source in the deployment's configs is the administrator's act, so declared sources are
+accepted unless the file says `validation = "pending"` or `"refused"`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dataspace_assets.errors import DataspaceError
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from dataspace_assets.harvest.catalog import Catalog
+    from dataspace_assets.settings import Settings
+
+PARTITIONS_NAME = "harvest_sources"
+
+_KEYS = {
+    "name": str,
+    "slug": str,
+    "backend": str,
+    "url": str,
+    "path": str,
+    "description": str,
+    "frequency": str,
+    "schedule": str,
+    "active": bool,
+    "autoarchive": bool,
+    "organization": str,
+    "owner": str,
+    "validation": str,
+    "config": dict,
+}
+
+
+@dataclass
+class DeclaredSource:
+    """One `[[sources]]` entry of a harvest config file."""
+
+    file: Path
+    index: int
+    name: str
+    backend: str
+    url: str
+    slug: str
+    fields: dict = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        """File and key, for error messages."""
+        return f"{self.file}: sources[{self.index}]"
+
+
+def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
+    where = f"{file}: sources[{index}]"
+    if not isinstance(entry, dict):
+        raise DataspaceError(f"{where} must be a table")
+    for key, value in entry.items():
+        if key not in _KEYS:
+            raise DataspaceError(f'{where}.{key}: unknown key (expected one of {", ".join(sorted(_KEYS))})')
+        if not isinstance(value, _KEYS[key]):
+            raise DataspaceError(f"{where}.{key}: expected a {_KEYS[key].__name__}")
+    for key in ("name", "backend"):
+        if not entry.get(key):
+            raise DataspaceError(f"{where}.{key} is required")
+    config = dict(entry.get("config") or {})
+    if "path" in entry and "url" in entry:
+        raise DataspaceError(f"{where}: give either url or path, not both")
+    if "path" in entry:
+        # A local catalogue next to the config: declaring it allows reading local files.
+        target = (file.parent / entry["path"]).resolve()
+        if not target.exists():
+            raise DataspaceError(f"{where}.path: {target} does not exist")
+        url = target.as_uri()
+        config.setdefault("allow_local_files", True)
+    elif entry.get("url"):
+        url = entry["url"]
+    else:
+        raise DataspaceError(f"{where}.url (or path) is required")
+    validation = entry.get("validation", "accepted")
+    if validation not in ("pending", "accepted", "refused"):
+        raise DataspaceError(f'{where}.validation: unknown state "{validation}" (pending, accepted or refused)')
+    from slugify import slugify
+
+    slug = slugify(entry.get("slug") or entry["name"])
+    fields_ = {
+        "description": entry.get("description", ""),
+        "frequency": entry.get("frequency", "manual"),
+        "schedule": entry.get("schedule"),
+        "active": entry.get("active", True),
+        "autoarchive": entry.get("autoarchive", True),
+        "organization": entry.get("organization"),
+        "owner": entry.get("owner"),
+        "validation_state": validation,
+        "config": config,
+    }
+    return DeclaredSource(file=file, index=index, name=entry["name"], backend=entry["backend"], url=url, slug=slug, fields=fields_)
+
+
+def read_declared_sources(configs_dir: Path) -> list[DeclaredSource]:
+    """Every source declared under `configs/harvest/`, checked; a bad file is a clear error."""
+    folder = Path(configs_dir) / "harvest"
+    declared: list[DeclaredSource] = []
+    if not folder.is_dir():
+        return declared
+    for file in sorted(folder.glob("*.toml")):
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataspaceError(f"{file}: invalid TOML: {exc}") from exc
+        unknown = set(data) - {"sources"}
+        if unknown:
+            raise DataspaceError(f"{file}: unknown top-level key(s) {', '.join(sorted(unknown))} (expected [[sources]])")
+        entries = data.get("sources", [])
+        if not isinstance(entries, list):
+            raise DataspaceError(f"{file}: sources must be an array of tables ([[sources]])")
+        for index, entry in enumerate(entries):
+            declared.append(_parse_entry(file, index, entry))
+    seen: dict[str, DeclaredSource] = {}
+    for source in declared:
+        if source.slug in seen:
+            raise DataspaceError(f'{source.where}: slug "{source.slug}" already declared in {seen[source.slug].where}')
+        seen[source.slug] = source
+    return declared
+
+
+def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> list[str]:
+    """Create or update the declared sources (matched by slug); soft-delete those no longer declared."""
+    from dataspace_assets.harvest import actions
+    from dataspace_assets.harvest.catalog import source_domain, utcnow
+
+    ids: list[str] = []
+    for entry in declared:
+        config = actions.check_source_fields(
+            backend=entry.backend,
+            url=entry.url,
+            name=entry.name,
+            config=entry.fields["config"],
+            frequency=entry.fields["frequency"],
+            where=entry.where,
+        )
+        schedule = entry.fields["schedule"]
+        if schedule:
+            schedule = actions.check_cron(schedule, where=f"{entry.where}.schedule")
+        existing = catalog.get_source(entry.slug, include_deleted=True)
+        if existing is None:
+            source = actions.create_source(
+                catalog,
+                backend=entry.backend,
+                url=entry.url,
+                name=entry.name,
+                slug=entry.slug,
+                declared_in=str(entry.file),
+                **{**entry.fields, "config": config, "schedule": schedule},
+            )
+        else:
+            values = {
+                **entry.fields,
+                "config": config,
+                "schedule": schedule,
+                "name": entry.name,
+                "slug": entry.slug,
+                "url": entry.url,
+                "domain": source_domain(entry.url),
+                "backend": entry.backend,
+                "declared_in": str(entry.file),
+                "deleted": None,
+            }
+            # Only what changed is written: the sensor syncs on every tick.
+            changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
+            if "validation_state" in changes:
+                changes["validation_on"] = utcnow()
+            source = catalog.update_source(existing.id, **changes) if changes else existing
+        ids.append(source.id)
+    wanted = set(ids)
+    for source in catalog.list_sources():
+        if source.declared_in and source.id not in wanted:
+            catalog.update_source(source.id, deleted=utcnow())
+    return ids
+
+
+def add_partitions(instance: "dg.DagsterInstance", source_ids: list[str]) -> list[str]:
+    """Add the partitions of `catalog/harvest` that are missing; return the added keys."""
+    missing = [key for key in dict.fromkeys(source_ids) if not instance.has_dynamic_partition(PARTITIONS_NAME, key)]
+    if missing:
+        instance.add_dynamic_partitions(PARTITIONS_NAME, missing)
+    return missing
+
+
+def runnable_source_ids(catalog: "Catalog") -> list[str]:
+    """Ids of the sources that may run: accepted and not deleted (the partitions of `catalog/harvest`)."""
+    return [s.id for s in catalog.list_sources() if s.validation_state == "accepted"]
+
+
+def partition_changes(catalog: "Catalog", existing: set[str]) -> tuple[list[str], list[str]]:
+    """(keys to add, keys to delete) so that the partitions are exactly the runnable sources."""
+    wanted = runnable_source_ids(catalog)
+    return [k for k in wanted if k not in existing], sorted(existing - set(wanted))
+
+
+def sync_partitions(instance: "dg.DagsterInstance", catalog: "Catalog") -> tuple[list[str], list[str]]:
+    """Make the partitions of `catalog/harvest` the accepted, live sources; return (added, deleted)."""
+    added, deleted = partition_changes(catalog, set(instance.get_dynamic_partitions(PARTITIONS_NAME)))
+    if added:
+        instance.add_dynamic_partitions(PARTITIONS_NAME, added)
+    for key in deleted:
+        instance.delete_dynamic_partition(PARTITIONS_NAME, key)
+    return added, deleted
+
+
+def sync_declared_sources(settings: "Settings", instance: "dg.DagsterInstance | None" = None) -> list[str]:
+    """Sync `configs/harvest/*.toml` into the catalogue and the accepted sources into the partitions; return declared ids."""
+    from dataspace_assets.harvest.catalog import Catalog
+
+    declared = read_declared_sources(settings.configs_dir)
+    catalog = Catalog.from_settings(settings)
+    try:
+        ids = sync_into_catalog(catalog, declared)
+        if instance is not None:
+            sync_partitions(instance, catalog)
+    finally:
+        catalog.close()
+    return ids

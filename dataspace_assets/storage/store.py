@@ -1,0 +1,256 @@
+"""The data space store: blobs plus their SQL index, and the reader API over them (plain Python, no Dagster).
+
+Each stored item is one blob and one index row. A write puts the blob first and then inserts the row in a
+transaction; if the row fails the blob is removed, so a reader never meets a row whose blob is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.storage.blobs import AzureBlobStore, BlobStore, LocalBlobStore, blob_key
+from dataspace_assets.storage.database import create_engine
+from dataspace_assets.storage.index import ItemIndex, as_utc, check_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dataspace_assets.settings import Settings
+
+# The MIME type stored for each DATA_TYPE of the TOML configs.
+CONTENT_TYPES = {
+    "json": "application/json",
+    "text": "text/plain; charset=utf-8",
+    "binary": "application/octet-stream",
+}
+
+
+class UnsupportedPayload(TypeError):
+    """A component returned something the store cannot serialise."""
+
+
+def serialise(value: Any) -> bytes:
+    """Bytes to store for a component result: str as UTF-8, dict/list as JSON, bytes as they are."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, dict | list):
+        try:
+            return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise UnsupportedPayload(f"the returned {type(value).__name__} is not JSON-serialisable: {exc}") from exc
+    raise UnsupportedPayload(
+        f"returned a {type(value).__module__}.{type(value).__qualname__}; "
+        "expected None, str, bytes, dict or list"
+    )
+
+
+@dataclass(eq=False)
+class Data:
+    """One stored item: its metadata now, its bytes on first access (then cached)."""
+
+    name: str
+    id: int
+    date: datetime
+    hash: str
+    content_type: str
+    size: int
+    location: str
+    _read: Callable[[str], bytes] = field(repr=False)
+    _content: bytes | None = field(default=None, repr=False)
+
+    @property
+    def content(self) -> bytes:
+        """The item's bytes, read from the blob store once."""
+        if self._content is None:
+            self._content = self._read(self.location)
+        return self._content
+
+    def text(self, encoding: str = "utf-8") -> str:
+        """The bytes decoded as text."""
+        return self.content.decode(encoding)
+
+    def json(self) -> Any:
+        """The bytes parsed as JSON."""
+        return json.loads(self.content)
+
+    @property
+    def data(self) -> Any:
+        """Decoded by content type, as the original `Data.data`: JSON parsed, text as str, else bytes."""
+        base = (self.content_type or "").split(";")[0].strip().lower()
+        if base == "application/json" or base.endswith("+json"):
+            return self.json()
+        if base.startswith("text/"):
+            return self.text()
+        return self.content
+
+
+class DataStore:
+    """Items of every collector and harvester: write them, and query them by date."""
+
+    def __init__(self, blobs: BlobStore, engine: sa.Engine) -> None:
+        self.blobs = blobs
+        self.engine = engine
+        self.index = ItemIndex(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DataStore:
+        """The deployment's store: Azure Blob when a connection string is set, else the local folder."""
+        if settings.azure_connection_string:
+            blobs: BlobStore = AzureBlobStore(
+                settings.azure_container, connection_string=settings.azure_connection_string
+            )
+        else:
+            blobs = LocalBlobStore(settings.blobs_dir)
+        return cls(blobs, create_engine(settings.database_url))
+
+    def close(self) -> None:
+        """Release the database pool and blob clients."""
+        self.blobs.close()
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writing
+
+    def write(
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        date: datetime | None = None,
+        content_type: str = CONTENT_TYPES["binary"],
+    ) -> Data:
+        """Store one item of component `name`: blob first, then its index row (the blob goes if the row fails)."""
+        check_name(name)
+        if not isinstance(payload, bytes):
+            raise UnsupportedPayload(f"payload must be bytes, not {type(payload).__name__}")
+        date = as_utc(date) if date is not None else datetime.now(UTC)
+        digest = hashlib.md5(payload).hexdigest()
+        table = self.index.table(name)
+        location = self.blobs.write(blob_key(name, date), payload, content_type)
+        row = {"date": date, "location": location, "content_type": content_type, "hash": digest, "size": len(payload)}
+        try:
+            with self.engine.begin() as conn:
+                item_id = conn.execute(table.insert().values(**row)).inserted_primary_key[0]
+        except BaseException as exc:
+            self.blobs.delete(location)
+            if isinstance(exc, sa.exc.SQLAlchemyError):
+                raise DataspaceError(f"could not index the new item of {name}: {exc.orig or exc}") from exc
+            raise
+        return Data(name, item_id, date, digest, content_type, len(payload), location, self.blobs.read, payload)
+
+    def write_marker(self, name: str, date: datetime) -> None:
+        """Record that a window of `name` produced nothing: it moves a cursor but readers never see it."""
+        table = self.index.table(check_name(name))
+        with self.engine.begin() as conn:
+            conn.execute(table.insert().values(date=as_utc(date), location=None, hash=None, content_type=None, size=None))
+
+    # ------------------------------------------------------------------ reading
+
+    def _select(self, name: str, *, markers: bool = False) -> tuple[sa.Table, sa.Select] | None:
+        table = self.index.table(check_name(name), create=False)
+        if table is None:
+            return None
+        query = sa.select(table)
+        if not markers:
+            query = query.where(table.c.location.is_not(None))
+        return table, query
+
+    def _run(self, name: str, query: sa.Select) -> list[Data]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Data(name, r["id"], r["date"], r["hash"], r["content_type"], r["size"], r["location"], self.blobs.read)
+            for r in rows
+        ]
+
+    def _query(
+        self,
+        name: str,
+        *,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        newest_first: bool,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Data]:
+        selected = self._select(name)
+        if selected is None:
+            return []
+        table, query = selected
+        if after is not None:
+            query = query.where(table.c.date > as_utc(after))
+        if before is not None:
+            query = query.where(table.c.date < as_utc(before))
+        order = (table.c.date.desc(), table.c.id.desc()) if newest_first else (table.c.date.asc(), table.c.id.asc())
+        query = query.order_by(*order).offset(offset or None)
+        if limit is not None:
+            query = query.limit(limit)
+        return self._run(name, query)
+
+    def latest(self, name: str) -> Data | None:
+        """The newest item."""
+        found = self._query(name, newest_first=True, limit=1)
+        return found[0] if found else None
+
+    def latest_before(self, name: str, date: datetime) -> Data | None:
+        """The newest item strictly before `date`."""
+        found = self._query(name, before=date, newest_first=True, limit=1)
+        return found[0] if found else None
+
+    def latest_n_before(self, name: str, date: datetime, n: int) -> list[Data]:
+        """The `n` newest items strictly before `date`, newest first."""
+        return self._query(name, before=date, newest_first=True, limit=n)
+
+    def first(self, name: str) -> Data | None:
+        """The oldest item."""
+        found = self._query(name, newest_first=False, limit=1)
+        return found[0] if found else None
+
+    def after(self, name: str, date: datetime, *, limit: int | None = None, offset: int = 0) -> list[Data]:
+        """Items strictly after `date`, oldest first."""
+        return self._query(name, after=date, newest_first=False, limit=limit, offset=offset)
+
+    def between(
+        self,
+        name: str,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Data]:
+        """Items with start < date < end (a None bound is open), oldest first."""
+        return self._query(name, after=start, before=end, newest_first=False, limit=limit, offset=offset)
+
+    def count(self, name: str) -> int:
+        """How many items (marker rows excluded) `name` holds."""
+        selected = self._select(name)
+        if selected is None:
+            return 0
+        _, query = selected
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+
+    def last_date(self, name: str, *, markers: bool = True) -> datetime | None:
+        """The date of the newest row, marker rows included by default (a harvester's progress cursor)."""
+        selected = self._select(name, markers=markers)
+        if selected is None:
+            return None
+        table, _ = selected
+        query = sa.select(sa.func.max(table.c.date))
+        if not markers:
+            query = query.where(table.c.location.is_not(None))
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one()
+        # func.max loses the column type on SQLite (a string comes back): parse it ourselves.
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return None if value is None else as_utc(value)

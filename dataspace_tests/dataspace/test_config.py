@@ -1,0 +1,345 @@
+"""Parsing and validating the data space TOML configs: every invalid case asserts its exact message."""
+
+from __future__ import annotations
+
+import pytest
+
+from dataspace_assets.dataspace.config import CollectorConfig, HarvesterConfig, resolve_reference
+from dataspace_assets.dataspace.schedules import Daily, Period
+
+COLLECTOR = """
+[collectors.{name}]
+PATH = "tests.Echo"
+DATA_TYPE = "json"
+DATA_FORMAT = "geojson"
+"""
+
+
+def collector(name: str = "feed", **extra: object) -> str:
+    lines = [COLLECTOR.format(name=name)]
+    lines += [f"{k} = {v}" for k, v in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def harvester(name: str, source: str, **extra: object) -> str:
+    text = f'\n[harvesters.{name}]\nPATH = "tests.Echo"\nDATA_TYPE = "json"\nDATA_FORMAT = "x"\nSOURCE = "{source}"\n'
+    return text + "".join(f"{k} = {v}\n" for k, v in extra.items())
+
+
+# ---------------------------------------------------------------- the valid shape
+
+
+def test_full_names_groups_and_defaults(configs) -> None:
+    configs.toml("stib.toml", collector("gtfs", SCHEDULE='"04:20"'))
+    configs.toml("sub/other.v2.toml", collector("feed", SCHEDULE='"5m"', RETRIES=3, RETRY_DELAY=1.5, POOL='"stib"'))
+    config = configs.load()
+    assert config.problems == []
+    by_name = config.by_name()
+    assert sorted(by_name) == ["other_feed", "stib_gtfs"]
+    gtfs, feed = by_name["stib_gtfs"], by_name["other_feed"]
+    assert isinstance(gtfs, CollectorConfig)
+    assert (gtfs.group, gtfs.table, gtfs.file_label) == ("stib", "collectors.gtfs", "dataspace/stib.toml")
+    assert (gtfs.schedule, gtfs.schedule_enabled, gtfs.timezone, gtfs.retries, gtfs.pool) == (
+        Daily(4, 20), True, "UTC", 0, None
+    )
+    assert gtfs.content_type == "application/json"
+    assert (feed.group, feed.schedule, feed.retries, feed.retry_delay, feed.pool) == (
+        "other", Period(300), 3, 1.5, "stib"
+    )
+    assert feed.file_label == "dataspace/sub/other.v2.toml"
+
+
+def test_description_from_docstring_or_key(configs) -> None:
+    configs.toml("a.toml", collector("one") + collector("two", DESCRIPTION='"Given in TOML"') + """
+[collectors.three]
+PATH = "tests.Nothing"
+DATA_TYPE = "text"
+DATA_FORMAT = "x"
+""")
+    by_name = configs.load().by_name()
+    assert by_name["a_one"].description == "Returns its `value` setting."
+    assert by_name["a_two"].description == "Given in TOML"
+    assert by_name["a_three"].description is None  # no docstring of its own: not the base class's
+    assert by_name["a_three"].content_type == "text/plain; charset=utf-8"
+
+
+def test_non_framework_keys_become_settings(configs) -> None:
+    configs.toml("a.toml", collector(value='"hello"', api_key='"k"', limits="{ max = 3 }"))
+    feed = configs.load().by_name()["a_feed"]
+    assert feed.settings == {"value": "hello", "api_key": "k", "limits": {"max": 3}}
+
+
+def test_harvester_references_and_defaults(configs) -> None:
+    configs.toml("stib.toml", collector("stops") + harvester("shapes", "stops", DEPENDENCIES='["other.feed", "stops"]'))
+    configs.toml("other.toml", collector("feed"))
+    config = configs.load()
+    assert config.problems == []
+    shapes = config.by_name()["stib_shapes"]
+    assert isinstance(shapes, HarvesterConfig)
+    assert shapes.source == "stib_stops"
+    assert shapes.dependencies == ["other_feed", "stib_stops"]
+    assert shapes.dependencies_limit == [1, 1]
+    assert (shapes.source_range, shapes.source_range_seconds, shapes.source_range_strict, shapes.multiple_results) == (
+        None, None, True, False
+    )
+
+
+@pytest.mark.parametrize(("value", "rows", "seconds"), [("20", 20, None), ('"30"', 30, None), ('"1h"', None, 3600)])
+def test_source_range_forms(configs, value, rows, seconds) -> None:
+    configs.toml("a.toml", collector("src") + harvester("h", "src", SOURCE_RANGE=value))
+    h = configs.load().by_name()["a_h"]
+    assert (h.source_range, h.source_range_seconds) == (rows, seconds)
+
+
+@pytest.mark.parametrize(("reference", "group", "expected"), [
+    ("x", "stib", "stib_x"), ("other.x", "stib", "other_x"), ("a.b.c", "z", "a_b_c"),
+])
+def test_resolve_reference(reference, group, expected) -> None:
+    assert resolve_reference(reference, group) == expected
+
+
+def test_handler_query_parameters(configs) -> None:
+    configs.toml("a.toml", """
+[handlers.api]
+PATH = "tests.Echo"
+DATA_TYPE = "json"
+DATA_FORMAT = "x"
+QUERY_PARAMETERS = { start_timestamp = "int", end_timestamp = "int" }
+""")
+    config = configs.load()
+    assert config.problems == []
+    assert config.handlers[0].query_parameters == {"start_timestamp": "int", "end_timestamp": "int"}
+
+
+def test_full_path_outside_the_default_package(configs) -> None:
+    configs.toml("a.toml", collector().replace("tests.Echo", "dataspace_assets.dataspace.components.Collector"))
+    assert configs.problems() == []
+
+
+def test_missing_folder_is_empty(tmp_path) -> None:
+    from dataspace_assets.dataspace.config import load_config
+
+    config = load_config(tmp_path / "nowhere")
+    assert (config.components, config.problems) == ([], [])
+
+
+# ---------------------------------------------------------------- every problem, exactly
+
+
+F = "dataspace/a.toml"
+T = "[collectors.feed]"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"SCHEDUEL": '"5m"'}, f"{F}: {T} SCHEDUEL: unknown key (did you mean SCHEDULE?)"),
+        ({"FOO": "1"}, f"{F}: {T} FOO: unknown key"),
+        ({"SOURCE": '"x"'}, f"{F}: {T} SOURCE: unknown key"),
+        ({"SCHEDULE": '"5min"'}, f"{F}: {T} SCHEDULE: '5min' is not a schedule; expected HH:MM[:SS] (daily) or "
+         "<N>s|m|h|d (every N seconds, minutes, hours or days)"),
+        ({"SCHEDULE": '"25:00"'}, f"{F}: {T} SCHEDULE: '25:00' is not a time of day; expected HH:MM[:SS] (daily) or "
+         "<N>s|m|h|d (every N seconds, minutes, hours or days)"),
+        ({"SCHEDULE": "5"}, f"{F}: {T} SCHEDULE: 5 is not a string; expected HH:MM[:SS] (daily) or "
+         "<N>s|m|h|d (every N seconds, minutes, hours or days)"),
+        ({"RETRIES": '"3"'}, f"{F}: {T} RETRIES: expected an integer, got string '3'"),
+        ({"RETRIES": "true"}, f"{F}: {T} RETRIES: expected an integer, got boolean True"),
+        ({"RETRIES": "-1"}, f"{F}: {T} RETRIES: must be 0 or more, got -1"),
+        ({"RETRY_DELAY": '"10s"'}, f"{F}: {T} RETRY_DELAY: expected a number of seconds, got string '10s'"),
+        ({"SCHEDULE_ENABLED": '"no"'}, f"{F}: {T} SCHEDULE_ENABLED: expected true or false, got string 'no'"),
+        ({"TIMEZONE": '"Mars/Olympus"'}, f"{F}: {T} TIMEZONE: unknown timezone 'Mars/Olympus'"),
+        ({"POOL": '""'}, f"{F}: {T} POOL: must not be empty"),
+        ({"DESCRIPTION": "[1]"}, f"{F}: {T} DESCRIPTION: expected a string, got array [1]"),
+    ],
+)
+def test_collector_key_problems(configs, extra, expected) -> None:
+    configs.toml("a.toml", collector(**extra))
+    assert configs.problems() == [expected]
+
+
+def test_bad_data_type(configs) -> None:
+    configs.toml("a.toml", collector().replace('"json"', '"jsn"'))
+    assert configs.problems() == [f"{F}: {T} DATA_TYPE: expected one of binary, json, text, got 'jsn'"]
+
+
+@pytest.mark.parametrize("key", ["PATH", "DATA_TYPE", "DATA_FORMAT"])
+def test_missing_required_key(configs, key) -> None:
+    text = "\n".join(line for line in collector().splitlines() if not line.startswith(key + " "))
+    configs.toml("a.toml", text)
+    assert configs.problems() == [f"{F}: {T} {key}: missing required key"]
+
+
+def test_every_problem_at_once(configs) -> None:
+    configs.toml("a.toml", """
+[collectors.feed]
+PATH = 3
+SCHEDULE = "often"
+""")
+    assert configs.problems() == [
+        f"{F}: {T} PATH: expected a string, got integer 3",
+        f"{F}: {T} SCHEDULE: 'often' is not a schedule; expected HH:MM[:SS] (daily) or "
+        "<N>s|m|h|d (every N seconds, minutes, hours or days)",
+        f"{F}: {T} DATA_TYPE: missing required key",
+        f"{F}: {T} DATA_FORMAT: missing required key",
+    ]
+
+
+def test_invalid_toml(configs) -> None:
+    configs.toml("a.toml", "[collectors.feed\nPATH = 1\n")
+    assert configs.problems() == [
+        f"{F}: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 17)"
+    ]
+
+
+def test_unknown_top_level_table(configs) -> None:
+    configs.toml("a.toml", collector().replace("[collectors.", "[collector."))
+    assert configs.problems() == [f"{F}: collector: unknown top-level key (expected collectors, harvesters or handlers)"]
+
+
+def test_component_that_is_not_a_table(configs) -> None:
+    configs.toml("a.toml", "[collectors]\nfeed = 3\n")
+    assert configs.problems() == [f"{F}: [collectors.feed]: expected a table, got integer 3"]
+
+
+def test_invalid_full_name(configs) -> None:
+    configs.toml("my-feeds.toml", collector("x"))
+    assert configs.problems() == [
+        "dataspace/my-feeds.toml: [collectors.x]: invalid full name 'my-feeds_x': use letters, digits and _ "
+        "in file and table names (at most 63 characters)"
+    ]
+
+
+def test_duplicate_full_name_across_files(configs) -> None:
+    configs.toml("a.toml", collector("feed"))
+    configs.toml("a.v2.toml", collector("feed"))
+    assert configs.problems() == [
+        "dataspace/a.v2.toml: [collectors.feed]: duplicate full name a_feed (also [collectors.feed] in dataspace/a.toml)"
+    ]
+
+
+def test_duplicate_full_name_across_kinds(configs) -> None:
+    configs.toml("a.toml", collector("feed") + collector("src") + harvester("feed", "src"))
+    assert configs.problems() == [
+        f"{F}: [harvesters.feed]: duplicate full name a_feed (also [collectors.feed] in {F})"
+    ]
+
+
+def test_unresolvable_references(configs) -> None:
+    configs.toml("a.toml", collector("src") + harvester("h", "missing", DEPENDENCIES='["other.thing"]'))
+    assert configs.problems() == [
+        f"{F}: [harvesters.h] SOURCE: unknown component 'missing' (looked for a_missing)",
+        f"{F}: [harvesters.h] DEPENDENCIES: unknown component 'other.thing' (looked for other_thing)",
+    ]
+
+
+def test_reference_to_a_handler(configs) -> None:
+    configs.toml("a.toml", harvester("h", "api") + """
+[handlers.api]
+PATH = "tests.Echo"
+DATA_TYPE = "json"
+DATA_FORMAT = "x"
+""")
+    assert configs.problems() == [f"{F}: [harvesters.h] SOURCE: a_api is a handler, which stores no data"]
+
+
+def test_dependency_cycle(configs) -> None:
+    configs.toml("a.toml", collector("src") + harvester("x", "src", DEPENDENCIES='["z"]') + harvester("y", "x")
+                 + harvester("z", "y"))
+    assert configs.problems() == [f"{F}: [harvesters.x] DEPENDENCIES: dependency cycle a_x -> a_z -> a_y -> a_x"]
+
+
+def test_self_cycle(configs) -> None:
+    configs.toml("a.toml", harvester("h", "h"))
+    assert configs.problems() == [f"{F}: [harvesters.h] SOURCE: dependency cycle a_h -> a_h"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"SOURCE_RANGE": '"5min"'}, "SOURCE_RANGE: expected a row count (1 or more) or a period like 1h "
+         "(<N>s|m|h|d), got string '5min'"),
+        ({"SOURCE_RANGE": "0"}, "SOURCE_RANGE: expected a row count (1 or more) or a period like 1h "
+         "(<N>s|m|h|d), got integer 0"),
+        ({"SOURCE_RANGE_STRICT": "1"}, "SOURCE_RANGE_STRICT: expected true or false, got integer 1"),
+        ({"DEPENDENCIES": '"src"'}, "DEPENDENCIES: expected a list of component names, got string 'src'"),
+        ({"DEPENDENCIES": '["src"]', "DEPENDENCIES_LIMIT": "[1, 2]"},
+         "DEPENDENCIES_LIMIT: has 2 value(s) for 1 entry(ies) of DEPENDENCIES"),
+        ({"DEPENDENCIES": '["src"]', "DEPENDENCIES_LIMIT": "[0]"}, "DEPENDENCIES_LIMIT: every limit must be 1 or more, got [0]"),
+        ({"QUERY_PARAMETERS": "{ a = 'int' }"}, "QUERY_PARAMETERS: unknown key"),
+    ],
+)
+def test_harvester_key_problems(configs, extra, expected) -> None:
+    configs.toml("a.toml", collector("src") + harvester("h", "src", **extra))
+    assert configs.problems() == [f"{F}: [harvesters.h] {expected}"]
+
+
+def test_handler_bad_query_type(configs) -> None:
+    configs.toml("a.toml", """
+[handlers.api]
+PATH = "tests.Echo"
+DATA_TYPE = "json"
+DATA_FORMAT = "x"
+QUERY_PARAMETERS = { day = "date" }
+""")
+    assert configs.problems() == [
+        f"{F}: [handlers.api] QUERY_PARAMETERS: parameter 'day' has type string 'date'; expected one of bool, float, int, str"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("nowhere.Thing", "cannot import 'nowhere.Thing': no module 'components.nowhere' or 'nowhere'"),
+        ("tests.Missing", "cannot import 'tests.Missing': module 'components.tests' has no attribute 'Missing'"),
+        ("tests.not_a_class", "cannot import 'tests.not_a_class': components.tests.not_a_class is not a class"),
+        ("tests.NoRun", "cannot import 'tests.NoRun': components.tests.NoRun has no run() method"),
+        ("Echo", "cannot import 'Echo': 'Echo' is not a dotted path module.Class"),
+        ("broken.Thing", "cannot import 'broken.Thing': ModuleNotFoundError: No module named 'requestz'"),
+        ("crashing.Thing", "cannot import 'crashing.Thing': RuntimeError: import-time failure"),
+    ],
+)
+def test_class_that_cannot_be_imported(configs, path, expected) -> None:
+    configs.module("broken", "import requestz\n")
+    configs.module("crashing", "raise RuntimeError('import-time failure')\n")
+    configs.toml("a.toml", collector().replace("tests.Echo", path) + collector("ok"))
+    assert configs.problems() == [f"{F}: {T} PATH: {expected}"]
+
+
+def test_components_package_is_configurable(configs, monkeypatch) -> None:
+    (configs.root / "mine").mkdir()
+    (configs.root / "mine" / "__init__.py").write_text("")
+    (configs.root / "mine" / "feeds.py").write_text(
+        "from dataspace_assets.dataspace.components import Collector\nclass F(Collector):\n    def run(self):\n        return 'x'\n"
+    )
+    configs.toml("a.toml", collector().replace("tests.Echo", "feeds.F"))
+    assert configs.problems(package="mine") == []
+    monkeypatch.setenv("DATASPACE_COMPONENTS_PACKAGE", "mine")
+    assert configs.problems() == []
+
+
+def test_a_second_configs_folder_gets_its_own_components_package(tmp_path) -> None:
+    from dataspace_tests.dataspace.conftest import Configs
+
+    first, second = Configs(tmp_path / "one"), Configs(tmp_path / "two")
+    for folder, value in ((first, "ONE"), (second, "TWO")):
+        folder.module("special", f"from dataspace_assets.dataspace.components import Collector\n"
+                                 f"class S(Collector):\n    def run(self):\n        return {value!r}\n")
+        folder.toml("a.toml", collector().replace("tests.Echo", "special.S"))
+    assert first.load().collectors[0].component_class().run() == "ONE"
+    assert second.load().collectors[0].component_class().run() == "TWO"
+
+
+def test_problems_in_several_files_are_all_reported(configs) -> None:
+    configs.toml("a.toml", collector(RETRIES='"x"'))
+    configs.toml("b.toml", collector(SCHEDULE='"1w"'))
+    problems = configs.problems()
+    assert problems == [
+        f"{F}: {T} RETRIES: expected an integer, got string 'x'",
+        "dataspace/b.toml: [collectors.feed] SCHEDULE: '1w' is not a schedule; expected HH:MM[:SS] (daily) or "
+        "<N>s|m|h|d (every N seconds, minutes, hours or days)",
+    ]
+
+
+def test_bad_default_timezone(configs) -> None:
+    configs.toml("a.toml", collector())
+    assert configs.problems(timezone="Nowhere/City") == ["DATASPACE_TIMEZONE: unknown timezone 'Nowhere/City'"]

@@ -1,0 +1,91 @@
+"""The catalogue store: sources by id or slug, datasets with resources and contacts, dataservices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dataspace_assets.harvest import actions
+from dataspace_assets.harvest.catalog import Catalog
+from dataspace_assets.harvest.records import (
+    Checksum,
+    ContactPoint,
+    DataserviceRecord,
+    DatasetRecord,
+    HarvestMetadata,
+    ResourceRecord,
+)
+
+
+def test_sources_by_id_or_slug_with_unique_slugs(catalog: Catalog) -> None:
+    a = actions.create_source(catalog, backend="factory", url="http://a.test/", name="My Portal")
+    b = actions.create_source(catalog, backend="factory", url="http://b.test/", name="My portal")
+    c = actions.create_source(catalog, backend="factory", url="http://c.test/", name="my  PORTAL!")
+    assert [a.slug, b.slug, c.slug] == ["my-portal", "my-portal-1", "my-portal-2"]
+    assert catalog.get_source("my-portal-1").id == b.id
+    assert catalog.get_source(c.id).slug == "my-portal-2"
+    renamed = catalog.update_source(a.id, name="Other name")
+    assert renamed.slug == "other-name"
+    assert catalog.get_source("my-portal") is None
+
+
+def test_source_fields_and_defaults(catalog: Catalog) -> None:
+    source = actions.create_source(
+        catalog, backend="factory", url="https://portal.test:8443/catalog", name="P", organization="org-1",
+        config={"count": 2},
+    )
+    stored = catalog.get_source(source.id)
+    assert stored.domain == "portal.test"
+    assert (stored.active, stored.autoarchive, stored.validation_state, stored.frequency) == (True, True, "pending", "manual")
+    assert stored.schedule is None and stored.deleted is None
+    assert stored.config == {"count": 2}
+    assert stored.organization == "org-1"
+    assert stored.to_json()["validation"] == {"state": "pending", "by": None, "on": None, "comment": None}
+
+
+def test_dataset_round_trip(catalog: Catalog) -> None:
+    dataset = DatasetRecord(
+        title="Air quality",
+        description="NO2",
+        tags=["air", "no2"],
+        frequency="daily",
+        temporal_coverage={"start": date(2020, 1, 1), "end": None},
+        spatial={"geom": {"type": "MultiPolygon", "coordinates": []}},
+        contact_points=[ContactPoint("Env", "env@x.test", role="publisher"), ContactPoint("Env", "env@x.test")],
+        resources=[
+            ResourceRecord(url="http://x.test/a.csv", title="a", format="csv", checksum=Checksum("sha1", "ab"),
+                           harvest={"uri": "http://x.test/r/a"}),
+            ResourceRecord(url="http://x.test/b.json", title="b"),
+        ],
+        extras={"dcat": {"rights": ["free"]}},
+        harvest=HarvestMetadata(remote_id="r1", domain="x.test", source_id="s1"),
+    )
+    dataset_id = catalog.save_dataset(dataset)
+    loaded = catalog.get_dataset(dataset_id)
+    assert loaded.title == "Air quality"
+    assert loaded.temporal_coverage == {"start": date(2020, 1, 1), "end": None}
+    assert [r.url for r in loaded.resources] == ["http://x.test/a.csv", "http://x.test/b.json"]
+    assert loaded.resources[0].checksum == Checksum("sha1", "ab")
+    assert loaded.resources[0].harvest == {"uri": "http://x.test/r/a"}
+    assert [(c.name, c.role) for c in loaded.contact_points] == [("Env", "publisher"), ("Env", "contact")]
+    assert catalog.count("contact_points") == 1  # one person, two roles
+    assert loaded.harvest.remote_id == "r1"
+    assert loaded.extras == {"dcat": {"rights": ["free"]}}
+    assert catalog.dataset_row(dataset_id)["slug"] == "air-quality"
+
+    # resource ids are kept when the record is saved again
+    ids = [r.id for r in loaded.resources]
+    loaded.resources.reverse()
+    catalog.save_dataset(loaded)
+    again = catalog.get_dataset(dataset_id)
+    assert [r.id for r in again.resources] == list(reversed(ids))
+    assert catalog.count("datasets") == 1 and catalog.count("resources") == 2
+
+
+def test_dataservice_links_only_known_datasets(catalog: Catalog) -> None:
+    dataset_id = catalog.save_dataset(DatasetRecord(title="D"))
+    service_id = catalog.save_dataservice(
+        DataserviceRecord(title="API", base_api_url="http://x.test/api", datasets=[dataset_id, "missing", dataset_id])
+    )
+    service = catalog.get_dataservice(service_id)
+    assert service.datasets == [dataset_id]
+    assert service.base_api_url == "http://x.test/api"

@@ -1,0 +1,202 @@
+"""`dataspace harvest ...` commands, run through the real `dataspace` entry point and Dagster instance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dataspace_assets.cli import main
+from dataspace_assets.instance import get_instance
+from dataspace_assets.harvest.catalog import Catalog
+from dataspace_assets.harvest.sources_config import PARTITIONS_NAME
+from dataspace_assets.settings import Settings
+
+
+@pytest.fixture
+def cli(tmp_settings: Settings, plugin_path: Path, capsys: pytest.CaptureFixture):
+    """Run `dataspace harvest ARGS` and return (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["harvest", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _catalog(settings: Settings) -> Catalog:
+    return Catalog.from_settings(settings)
+
+
+def test_create_validate_run_jobs_job_datasets(cli, tmp_settings: Settings) -> None:
+    code, out, _ = cli("create", "factory", "http://portal.test/catalog", "My Portal", "-f", "daily", "-o", "city",
+                       "--config", '{"count": 3, "crash": ["2"]}')
+    assert code == 0 and "created harvest source My Portal [my-portal]" in out
+    source = _catalog(tmp_settings).get_source("my-portal")
+    assert (source.frequency, source.organization, source.config) == ("daily", "city", {"count": 3, "crash": ["2"]})
+    instance = get_instance(tmp_settings)
+    assert instance.get_dynamic_partitions(PARTITIONS_NAME) == []  # partitions are the accepted sources
+
+    # an unaccepted source refuses to run, with the way out in the message
+    code, _, err = cli("run", "my-portal")
+    assert code == 1
+    assert err.strip() == (
+        'error: harvest source "my-portal" is not accepted (validation: pending); '
+        "an administrator must run `dataspace harvest validate my-portal` first"
+    )
+
+    code, out, _ = cli("validate", "my-portal", "--no-launch")
+    assert code == 0 and out.strip() == "accepted harvest source my-portal; scheduled 0 0 * * *"
+    assert instance.get_dynamic_partitions(PARTITIONS_NAME) == [source.id]
+
+    code, out, _ = cli("run", "my-portal")
+    assert code == 0
+    [job] = _catalog(tmp_settings).list_jobs(source.id)
+    assert f"job {job.id} of my-portal: done-errors (3 item(s): done 2, failed 1)" in out
+    [run] = instance.get_runs()
+    assert run.tags["dagster/partition"] == source.id and run.tags["dataspace/harvest-domain"] == "portal.test"
+    assert f"dagster run: {run.run_id}" in out
+
+    code, out, _ = cli("jobs", "my-portal")
+    assert code == 0 and job.id in out and "done-errors" in out and "done 2  failed 1" in out
+    code, out, _ = cli("jobs", source.id, "--json")
+    [data] = json.loads(out)
+    assert (data["id"], data["status"], data["items_by_status"]["done"]) == (job.id, "done-errors", 2)
+
+    code, out, _ = cli("job", job.id, "--status", "failed", "--json")
+    data = json.loads(out)
+    assert [(i["remote_id"], i["status"], i["errors"][0]["message"]) for i in data["items"]] == [("2", "failed", "boom on 2")]
+    code, out, _ = cli("job", job.id)
+    assert "boom on 2" in out and out.count("  done     dataset") == 2
+
+    code, out, _ = cli("datasets", "my-portal", "--json")
+    datasets = json.loads(out)
+    assert sorted(d["title"] for d in datasets) == ["Dataset 0", "Dataset 1"]
+    assert datasets[0]["resources"][0]["url"].startswith("http://factory.test/")
+    code, out, _ = cli("datasets", "my-portal")
+    assert "Dataset 0" in out and "- 0.csv  [csv]  http://factory.test/0.csv" in out
+
+
+def test_sources_backends_schedule_unschedule_delete_purge(cli, tmp_settings: Settings) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha")
+    cli("create", "factory", "http://b.test/", "Beta")
+    code, out, _ = cli("schedule", "alpha", "-m", "15", "-h", "4", "-d", "1")
+    assert out.strip() == "scheduled harvest source alpha: 15 4 * * 1"
+    code, out, _ = cli("sources")
+    assert out.splitlines() == [
+        "Alpha [alpha] (factory): 15 4 * * 1  [pending]",
+        "Beta [beta] (factory): not scheduled  [pending]",
+    ]
+    code, out, _ = cli("sources", "-s", "--json")
+    assert [s["slug"] for s in json.loads(out)] == ["alpha"]
+    assert json.loads(out)[0]["schedule"] == "15 4 * * 1"
+
+    code, out, _ = cli("unschedule", "alpha")
+    assert out.strip() == "unscheduled harvest source alpha"
+    code, _, err = cli("unschedule", "alpha")
+    assert code == 1 and err.strip() == 'error: harvest source "alpha" is not scheduled'
+
+    code, out, _ = cli("backends")
+    assert "OK  Factory (factory)  [dataspace_factory_plugin]" in out.splitlines()
+
+    cli("validate", "alpha", "--no-launch")
+    cli("validate", "beta", "--no-launch")
+    beta = _catalog(tmp_settings).get_source("beta")
+    assert len(get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME)) == 2
+    assert cli("delete", "beta")[0] == 0
+    code, out, _ = cli("sources")
+    assert "beta" not in out
+    assert get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME) == [_catalog(tmp_settings).get_source("alpha").id]
+    code, out, _ = cli("purge")
+    assert out.strip() == "purged 1 source(s) and 0 job(s) older than 365 days"
+    assert get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME) == [_catalog(tmp_settings).get_source("alpha").id]
+    assert _catalog(tmp_settings).get_source(beta.id, include_deleted=True) is None
+
+
+def test_refuse_and_bad_input_messages(cli) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha")
+    code, _, err = cli("validate", "alpha", "--refuse")
+    assert code == 1 and err.strip() == 'error: refusing harvest source "alpha" needs a comment (--comment TEXT)'
+    code, out, _ = cli("validate", "alpha", "--refuse", "--comment", "closed data")
+    assert out.strip() == "refused harvest source alpha: closed data"
+    code, _, err = cli("create", "factory", "http://a.test/", "X", "--config", "{nope")
+    assert code == 1 and err.strip() == "error: --config: invalid JSON (Expecting property name enclosed in double quotes at column 2)"
+    code, _, err = cli("create", "nope", "http://a.test/", "X")
+    assert code == 1 and err.strip() == 'error: harvest source: Unknown backend "nope"'
+    code, _, err = cli("jobs", "missing")
+    assert err.strip() == 'error: harvest source "missing" not found (give its id or slug; see `dataspace harvest sources`)'
+    code, _, err = cli("job", "0" * 32)
+    assert err.strip() == f"error: harvest job {'0' * 32} not found"
+    code, _, err = cli("preview")
+    assert err.strip() == "error: preview needs a source ID, or --url URL and --backend NAME"
+
+
+def test_preview_by_id_and_by_url_saves_nothing(cli, tmp_settings: Settings) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha", "--config", '{"count": 25}')
+    code, out, _ = cli("preview", "alpha", "--json")
+    data = json.loads(out)
+    assert data["job"]["items_total"] == 20 and len(data["datasets"]) == 20
+    code, out, _ = cli("preview", "--url", "http://b.test/", "--backend", "factory", "--config", '{"count": 2}')
+    assert "done     dataset     0 'Dataset 0'" in out and out.strip().endswith("preview: nothing was saved")
+    catalog = _catalog(tmp_settings)
+    assert (catalog.count("jobs"), catalog.count("datasets"), catalog.count("sources")) == (0, 0, 1)
+
+
+def test_clean_attach_detach(cli, tmp_settings: Settings, tmp_path: Path) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha", "--config", '{"count": 2}')
+    cli("validate", "alpha", "--no-launch")
+    cli("run", "alpha")
+    catalog = _catalog(tmp_settings)
+    first, second = catalog.list_datasets(source_id=catalog.get_source("alpha").id)
+
+    code, out, _ = cli("detach", first.id)
+    assert out.strip() == f"detached dataset {first.id}"
+    assert catalog.get_dataset(first.id).harvest.remote_id is None
+
+    (tmp_path / "map.csv").write_text(f"local;remote\n{first.id};new-remote\n")
+    code, out, _ = cli("attach", str(tmp_path / "map.csv"), "other.test")
+    assert code == 0 and f"attached {first.id} to new-remote" in out
+    assert catalog.get_dataset(first.id).harvest.domain == "other.test"
+
+    code, out, _ = cli("clean", "alpha")
+    assert out.strip() == "deleted 1 dataset(s) of alpha"
+    assert catalog.dataset_row(second.id)["deleted"] is not None
+
+
+def test_launch_queues_a_run_on_the_instance(cli, tmp_settings: Settings) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha")
+    code, _, err = cli("launch", "alpha")
+    assert code == 1 and "is not accepted" in err
+    instance = get_instance(tmp_settings)
+    # the embedded instance queues runs for the daemon; this test has no daemon, so runs stay queued
+    assert instance.run_coordinator.__class__.__name__ == "QueuedRunCoordinator"
+    code, out, _ = cli("validate", "alpha")  # accepting launches a first run
+    [first] = instance.get_runs()
+    assert out.splitlines()[-1] == f"queued harvest run {first.run_id} of alpha (see it in the Dagster UI)"
+    code, out, _ = cli("launch", "alpha")
+    assert code == 0
+    run = instance.get_runs()[0]
+    assert run.run_id != first.run_id
+    assert out.strip() == f"queued harvest run {run.run_id} of alpha (see it in the Dagster UI)"
+    assert run.status == dg.DagsterRunStatus.QUEUED
+    assert run.job_name == "catalog_harvest_job"
+    source = _catalog(tmp_settings).get_source("alpha")
+    assert run.tags["dagster/partition"] == source.id
+    assert run.tags["dataspace/harvest-domain"] == "a.test"
+
+
+def test_the_console_script_lists_plugin_backends(tmp_settings: Settings, plugin_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from dataspace_assets.settings import PROJECT_ROOT
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), str(PROJECT_ROOT)])}
+    script = Path(sys.executable).parent / "dataspace"
+    done = subprocess.run([str(script), "harvest", "backends"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "OK  Factory (factory)  [dataspace_factory_plugin]" in done.stdout.splitlines()

@@ -1,0 +1,117 @@
+"""Harvest sources declared in configs/harvest/*.toml: checked, synced by slug, and added as partitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.harvest import sync_declared_sources
+from dataspace_assets.harvest.catalog import Catalog
+from dataspace_assets.harvest.sources_config import PARTITIONS_NAME, read_declared_sources
+from dataspace_assets.settings import Settings
+
+DECLARED = """
+[[sources]]
+name = "Factory portal"
+backend = "factory"
+url = "http://factory.test/catalog"
+schedule = "0 3 * * *"
+organization = "city"
+config = { count = 2 }
+
+[[sources]]
+name = "Local"
+slug = "local-one"
+backend = "factory"
+path = "local.ttl"
+validation = "pending"
+"""
+
+
+def _write(settings: Settings, text: str, name: str = "sources.toml") -> Path:
+    folder = settings.configs_dir / "harvest"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "local.ttl").write_text("")
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_declared_sources_are_synced_and_partitioned(
+    tmp_settings: Settings, dagster_instance: dg.DagsterInstance, plugin_path: Path
+) -> None:
+    _write(tmp_settings, DECLARED)
+    ids = sync_declared_sources(tmp_settings, dagster_instance)
+    catalog = Catalog.from_settings(tmp_settings)
+    first, local = catalog.get_source("factory-portal"), catalog.get_source("local-one")
+    assert ids == [first.id, local.id]
+    assert (first.validation_state, first.schedule, first.organization) == ("accepted", "0 3 * * *", "city")
+    assert first.config == {"count": 2}
+    assert first.declared_in.endswith("sources.toml")
+    assert local.validation_state == "pending"
+    assert local.url == (tmp_settings.configs_dir / "harvest" / "local.ttl").resolve().as_uri()
+    assert local.config == {"allow_local_files": True}
+    assert dagster_instance.get_dynamic_partitions(PARTITIONS_NAME) == [first.id]  # the pending one cannot run
+
+    # syncing again updates in place (same ids), and a removed declaration soft-deletes its source
+    _write(tmp_settings, DECLARED.split("[[sources]]\nname = \"Local\"")[0].replace("count = 2", "count = 5"))
+    assert sync_declared_sources(tmp_settings, dagster_instance) == [first.id]
+    assert catalog.get_source(first.id).config == {"count": 5}
+    assert catalog.get_source("local-one") is None
+    assert catalog.count("sources") == 2
+
+
+def test_no_harvest_folder_means_no_source(tmp_settings: Settings) -> None:
+    assert read_declared_sources(tmp_settings.configs_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[sources]]\nname = 'x'\n", "{file}: sources[0].backend is required"),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\n", "{file}: sources[0].url (or path) is required"),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\ncolour = 'red'\n",
+         "{file}: sources[0].colour: unknown key (expected one of active, autoarchive, backend, config, description, "
+         "frequency, name, organization, owner, path, schedule, slug, url, validation)"),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nactive = 'yes'\n",
+         "{file}: sources[0].active: expected a bool"),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\npath = 'none.ttl'\n",
+         "{file}: sources[0].path: {folder}/none.ttl does not exist"),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nvalidation = 'maybe'\n",
+         '{file}: sources[0].validation: unknown state "maybe" (pending, accepted or refused)'),
+        ("sources = 1\n", "{file}: sources must be an array of tables ([[sources]])"),
+        ("source = 1\n", "{file}: unknown top-level key(s) source (expected [[sources]])"),
+        ("[[sources]\n", "{file}: invalid TOML: "),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\n[[sources]]\nname = 'X'\nbackend = 'factory'\nurl = 'http://y.test'\n",
+         '{file}: sources[1]: slug "x" already declared in {file}: sources[0]'),
+    ],
+)
+def test_bad_declarations_name_the_file_and_key(tmp_settings: Settings, text: str, message: str) -> None:
+    path = _write(tmp_settings, text)
+    with pytest.raises(DataspaceError) as error:
+        read_declared_sources(tmp_settings.configs_dir)
+    expected = message.format(file=path, folder=path.parent.resolve())
+    assert str(error.value).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[sources]]\nname = 'x'\nbackend = 'nope'\nurl = 'http://x.test'\n", '{file}: sources[0]: Unknown backend "nope"'),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nschedule = 'daily'\n",
+         'invalid {file}: sources[0].schedule "daily": expected a cron expression like "0 0 * * *"'),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nconfig = { features = { zzz = true } }\n",
+         '{file}: sources[0]: Unknown feature key "zzz" for "factory" backend'),
+    ],
+)
+def test_bad_sources_are_refused_and_nothing_is_stored(
+    tmp_settings: Settings, plugin_path: Path, text: str, message: str
+) -> None:
+    path = _write(tmp_settings, text)
+    with pytest.raises(DataspaceError) as error:
+        sync_declared_sources(tmp_settings)
+    assert str(error.value) == message.format(file=path)
+    assert Catalog.from_settings(tmp_settings).count("sources") == 0

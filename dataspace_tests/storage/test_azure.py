@@ -1,0 +1,97 @@
+"""The Azure Blob backend against Azurite, alone and under the store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.storage.blobs import AzureBlobStore
+from dataspace_assets.storage.database import create_engine
+from dataspace_assets.storage.resources import DataspaceStore
+from dataspace_assets.storage.store import DataStore
+
+pytestmark = pytest.mark.services
+
+
+def test_write_read_delete(azurite) -> None:
+    container = azurite.new_container()
+    blobs = AzureBlobStore(container, connection_string=azurite.connection_string)
+    location = blobs.write("a_b/2026-01-01_00-00-00-0000abcd", b"\x00\x01bytes", "application/octet-stream")
+    assert location == f"{azurite.account_url}/{container}/a_b/2026-01-01_00-00-00-0000abcd"
+    assert blobs.read(location) == b"\x00\x01bytes"
+    assert blobs.keys("a_b/") == ["a_b/2026-01-01_00-00-00-0000abcd"]
+    blobs.delete(location)
+    assert not blobs.exists(location)
+    with pytest.raises(DataspaceError, match="is missing"):
+        blobs.read(location)
+    blobs.close()
+
+
+def test_creates_missing_container_and_refuses_overwrite(azurite) -> None:
+    blobs = AzureBlobStore(f"fresh-{uuid.uuid4().hex[:12]}", connection_string=azurite.connection_string)
+    blobs.write("a_b/k", b"one", "text/plain")
+    with pytest.raises(DataspaceError, match="already exists"):
+        blobs.write("a_b/k", b"two", "text/plain")
+    assert blobs.read("a_b/k") == b"one"
+    blobs.close()
+
+
+def test_account_url_and_key_credential(azurite) -> None:
+    container = azurite.new_container()
+    blobs = AzureBlobStore(
+        container,
+        account_url=azurite.account_url,
+        credential={"account_name": azurite.account_name, "account_key": azurite.account_key},
+    )
+    location = blobs.write("a_b/k", b"prod-style", "text/plain")
+    assert blobs.read(location) == b"prod-style"
+    blobs.close()
+
+
+def test_store_on_azure_same_second(azurite, tmp_path) -> None:
+    container = azurite.new_container()
+    store = DataStore(
+        AzureBlobStore(container, connection_string=azurite.connection_string),
+        create_engine(f"sqlite:///{tmp_path / 'index.db'}"),
+    )
+    moment = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+    first = store.write("a_b", b"one", date=moment)
+    second = store.write("a_b", b"two", date=moment)
+    assert first.location != second.location
+    assert [d.content for d in store.between("a_b", None, None)] == [b"one", b"two"]
+    assert len(store.blobs.keys("a_b/")) == 2
+    store.close()
+
+
+def test_resource_picks_azure_from_connection_string(azurite, tmp_path) -> None:
+    container = azurite.new_container()
+    resource = DataspaceStore(
+        database_url=f"sqlite:///{tmp_path / 'index.db'}",
+        blobs_dir=str(tmp_path / "unused"),
+        azure_connection_string=azurite.connection_string,
+        azure_container=container,
+    )
+    store = resource.get_store()
+    data = store.write("a_b", b"via resource")
+    assert data.location.startswith(f"{azurite.account_url}/{container}/")
+    assert not (tmp_path / "unused").exists()
+    store.close()
+
+
+def test_resource_with_account_url_and_key(azurite, tmp_path) -> None:
+    container = azurite.new_container()
+    resource = DataspaceStore(
+        database_url=f"sqlite:///{tmp_path / 'index.db'}",
+        blobs_dir=str(tmp_path / "unused"),
+        azure_account_url=azurite.account_url,
+        azure_account_name=azurite.account_name,
+        azure_account_key=azurite.account_key,
+        azure_container=container,
+    )
+    store = resource.get_store()
+    data = store.write("a_b", b"with key")
+    assert store.latest("a_b").content == b"with key" and data.location.startswith(azurite.account_url)
+    store.close()

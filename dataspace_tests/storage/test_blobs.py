@@ -1,0 +1,58 @@
+"""Blob keys and the local blob store."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.storage.blobs import LocalBlobStore, blob_key
+
+KEY = re.compile(r"^(?P<name>[a-z_]+)/(?P<stamp>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})-[0-9a-f]{8}$")
+
+
+def test_key_is_name_then_utc_second_then_suffix() -> None:
+    key = blob_key("stib_gtfs", datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC))
+    match = KEY.match(key)
+    assert match and match["name"] == "stib_gtfs" and match["stamp"] == "2026-03-04_05-06-07"
+
+
+def test_key_converts_to_utc() -> None:
+    brussels = timezone(timedelta(hours=1))
+    key = blob_key("a_b", datetime(2026, 1, 1, 0, 30, tzinfo=brussels))
+    assert key.startswith("a_b/2025-12-31_23-30-00-")
+
+
+def test_same_second_writes_get_distinct_keys() -> None:
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    keys = {blob_key("a_b", moment) for _ in range(200)}
+    assert len(keys) == 200
+
+
+def test_local_write_read_delete(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    location = blobs.write("a_b/2026-01-01_00-00-00-00000001", b"payload", "text/plain")
+    assert location.startswith("file://")
+    assert blobs.read(location) == b"payload"
+    assert blobs.exists(location)
+    assert blobs.keys("a_b/") == ["a_b/2026-01-01_00-00-00-00000001"]
+    blobs.delete(location)
+    assert not blobs.exists(location)
+    assert blobs.keys() == []
+
+
+def test_local_refuses_to_overwrite(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    blobs.write("a_b/k", b"first", "text/plain")
+    with pytest.raises(DataspaceError, match="already exists"):
+        blobs.write("a_b/k", b"second", "text/plain")
+    assert (tmp_path / "a_b" / "k").read_bytes() == b"first"
+
+
+def test_local_missing_blob_is_a_clear_error(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    location = (tmp_path / "a_b" / "gone").as_uri()
+    with pytest.raises(DataspaceError, match=f"^blob {re.escape(location)} is missing$"):
+        blobs.read(location)
