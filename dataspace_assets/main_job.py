@@ -13,6 +13,10 @@ from dataspace_assets.instance import get_instance
 from dataspace_assets.settings import Settings
 
 
+# The summary is the output; Dagster's per-event DEBUG lines stay in the run's logs in the UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 @dataclass
 class Materialized:
     """One asset (or asset partition) the main job materialized, with where its data went."""
@@ -20,6 +24,7 @@ class Materialized:
     asset: str
     partition: str | None
     uri: str | None
+    detail: str | None = None
 
 
 @dataclass
@@ -44,17 +49,31 @@ def _partition_keys(partitions_def: dg.PartitionsDefinition, instance: dg.Dagste
     return list(partitions_def.get_partition_keys(dynamic_partitions_store=instance))
 
 
+def _detail(metadata: dict) -> str | None:
+    """A harvest job's source and item counts, the one thing worth a line besides a blob URI."""
+    if "items_by_status" not in metadata:
+        return None
+    by_status = sorted(metadata["items_by_status"].items())
+    counts = ", ".join(f"{count} {status}" for status, count in by_status if count)
+    return f"source {metadata.get('source')}: job {metadata.get('job_status')}, items {counts or 'none'}"
+
+
 def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition: str | None) -> None:
     report.run_ids.append(result.run_id)
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
-        uri = materialization.metadata.get("dagster/uri")
+        materialization = event.materialization
+        metadata = {name: getattr(value, "value", value) for name, value in materialization.metadata.items()}
         report.materialized.append(
-            Materialized(materialization.asset_key.to_user_string(), partition, getattr(uri, "value", None))
+            Materialized(
+                materialization.asset_key.to_user_string(), partition, metadata.get("dagster/uri"), _detail(metadata)
+            )
         )
     if not result.success:
         for event in result.get_step_failure_events():
             error = event.step_failure_data.error
+            # Dagster wraps what the asset raised; the user needs the innermost cause, not the wrapper.
+            while error is not None and error.cause is not None:
+                error = error.cause
             message = error.message.strip() if error else "failed"
             report.failures.append(f"{event.step_key}{f' [{partition}]' if partition else ''}: {message}")
 
@@ -85,7 +104,9 @@ def run_main_job(
 
     if unpartitioned:
         echo(f"materializing {len(unpartitioned)} asset(s) ...")
-        result = job.execute_in_process(instance=instance, asset_selection=unpartitioned, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, asset_selection=unpartitioned, run_config=QUIET, raise_on_error=False
+        )
         _record(report, result, None)
     for partitions_def, keys in by_partitions.items():
         partition_keys = _partition_keys(partitions_def, instance)
@@ -95,7 +116,11 @@ def run_main_job(
         for partition_key in partition_keys:
             echo(f"materializing {', '.join(k.to_user_string() for k in keys)} [{partition_key}] ...")
             result = job.execute_in_process(
-                instance=instance, asset_selection=keys, partition_key=partition_key, raise_on_error=False
+                instance=instance,
+                asset_selection=keys,
+                partition_key=partition_key,
+                run_config=QUIET,
+                raise_on_error=False,
             )
             _record(report, result, partition_key)
     return report
@@ -105,7 +130,7 @@ def format_report(report: MainJobReport, settings: Settings) -> str:
     """The short summary printed after the main job."""
     lines = [f"materialized {len(report.materialized)} asset(s) in {len(report.run_ids)} run(s):"]
     for item in report.materialized:
-        where = f"  -> {item.uri}" if item.uri else ""
+        where = f"  -> {item.uri}" if item.uri else f"  ({item.detail})" if item.detail else ""
         lines.append(f"  {item.asset}{f' [{item.partition}]' if item.partition else ''}{where}")
     if report.skipped:
         lines.append(f"skipped (no partitions yet): {', '.join(report.skipped)}")

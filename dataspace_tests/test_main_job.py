@@ -1,0 +1,66 @@
+"""The main job: every asset of `configs/` materialized once, and a summary that says where the data went."""
+
+from __future__ import annotations
+
+import textwrap
+
+from dataspace_assets.main_job import format_report, run_main_job
+from dataspace_assets.settings import load_settings
+from dataspace_assets.storage.store import DataStore
+from dataspace_tests.services import PROJECT_ROOT
+
+
+class Boom:
+    """A collector whose upstream is down (imported by its full dotted path)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def run(self):
+        raise RuntimeError("upstream API answered 503")
+
+
+def test_main_job_materializes_every_example_asset(tmp_settings, monkeypatch, dagster_instance) -> None:
+    monkeypatch.setenv("DATASPACE_CONFIGS", str(PROJECT_ROOT / "configs"))
+    settings = load_settings()
+    echoed: list[str] = []
+    report = run_main_job(settings, instance=dagster_instance, echo=echoed.append)
+
+    assert report.ok, report.failures
+    assert echoed[0] == "declared harvest sources synced: 1"
+    by_asset = {item.asset: item for item in report.materialized}
+    assert set(by_asset) == {"dataspace/example_air_quality", "catalog/harvest"}
+    collector = by_asset["dataspace/example_air_quality"]
+    store = DataStore.from_settings(settings)
+    try:
+        assert collector.uri == store.latest("example_air_quality").location
+    finally:
+        store.close()
+    assert by_asset["catalog/harvest"].detail == "source example-city: job done, items 3 done"
+
+    summary = format_report(report, settings)
+    assert summary.splitlines()[0] == "materialized 2 asset(s) in 2 run(s):"
+    assert collector.uri in summary
+    assert str(settings.dagster_home) in summary and str(settings.blobs_dir) in summary
+    assert "dataspace dev" in summary
+
+
+def test_main_job_reports_a_failing_collector_and_goes_on(tmp_settings, dagster_instance) -> None:
+    folder = tmp_settings.configs_dir / "dataspace"
+    folder.mkdir()
+    (folder / "feeds.toml").write_text(
+        textwrap.dedent(
+            """
+            [collectors.down]
+            PATH = "dataspace_tests.test_main_job.Boom"
+            DATA_TYPE = "json"
+            DATA_FORMAT = "json"
+            """
+        )
+    )
+    report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
+
+    assert not report.ok
+    assert len(report.failures) == 1 and "upstream API answered 503" in report.failures[0]
+    assert report.materialized == []
+    assert "FAILED dataspace__feeds_down" in format_report(report, tmp_settings)
