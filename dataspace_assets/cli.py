@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -41,6 +42,10 @@ def _dev(args: argparse.Namespace) -> int:
     argv = [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     print(f"starting the Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={settings.dagster_home})")
     sys.stdout.flush()
+    # A shell without job control starts background jobs with SIGINT ignored, and `dagster dev`
+    # copies that onto SIGTERM: it could then never be stopped by its PID. Exec with both default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.execv(dagster, argv)
     return 0  # not reached
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
+import subprocess
+import urllib.request
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dataspace_tests.services import PROJECT_ROOT, DagsterWebserver
+from dataspace_tests.services import PROJECT_ROOT, DagsterWebserver, free_port, wait_for_port
 
 pytestmark = [pytest.mark.ui, pytest.mark.services]
 
@@ -78,3 +82,29 @@ def test_asset_graph_renders_in_headless_chromium(webserver: DagsterWebserver, t
     assert (width, height) == (1400, 900)
     # A blank or error page has a handful of distinct rows; the graph with nav and nodes has many.
     assert distinct_rows > 20
+
+
+def test_dataspace_dev_serves_the_instance_and_stops_on_term_by_pid(tmp_path: Path) -> None:
+    """`dataspace dev` started as a background job with SIGINT ignored (a shell without job control)."""
+    port = free_port()
+    env = {**os.environ, "DATASPACE_HOME": str(tmp_path / "home"), "DATASPACE_CONFIGS": str(PROJECT_ROOT / "configs")}
+    env.pop("DAGSTER_HOME", None)
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "dataspace"), "dev", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        start_new_session=True,  # its own group, so a failed test can clean up the whole tree
+    )
+    try:
+        wait_for_port(port, timeout=120, process=process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=30) as answer:
+            assert b'"dagster_version":"1.13.27"' in answer.read()
+        assert (tmp_path / "home" / "dagster" / "dagster.yaml").is_file()  # the persistent instance, seeded
+        process.send_signal(signal.SIGTERM)  # by PID only: this process, not its group
+        assert process.wait(timeout=60) is not None
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
