@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
-from dataspace_assets.dataspace.config import CollectorConfig, components_package, load_class
+from dataspace_assets.dataspace.config import CollectorConfig, components_package, import_problem, load_class
 from dataspace_assets.dataspace.schedules import cron_step_seconds, period_boundary_passed, plan
 from dataspace_assets.storage.resources import DataspaceStore
 from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
@@ -88,6 +89,24 @@ def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
     return _collect
 
 
+def instantiate(collector: CollectorConfig, package: str) -> Any:
+    """The collector's component, its class imported now (lazily, per component) and given its settings."""
+    where = f"collector {collector.full_name} ({collector.file_label} [{collector.table}])"
+    try:
+        cls = collector.component_class or load_class(collector.path, package, collector.root)
+    except Exception as exc:  # a broken module fails this component only, with the same line as validation
+        # Retrying cannot fix an import: fail at once with the reason.
+        raise dg.Failure(description=f"{where} PATH: {import_problem(collector.path, exc)}", allow_retries=False) from exc
+    try:
+        return cls(**collector.settings)
+    except TypeError as exc:
+        settings = ", ".join(sorted(collector.settings)) or "none"
+        raise dg.Failure(
+            description=f"{where}: {collector.path} does not take its settings ({settings}): {exc}",
+            allow_retries=False,
+        ) from exc
+
+
 def collect(
     context: dg.AssetExecutionContext,
     collector: CollectorConfig,
@@ -95,8 +114,7 @@ def collect(
     package: str,
 ) -> dg.MaterializeResult:
     """Run the collector once and store what it returns."""
-    cls = collector.component_class or load_class(collector.path, package, collector.root)
-    component = cls(**collector.settings)
+    component = instantiate(collector, package)
     component.name = collector.full_name
     component.run_time = moment = run_time(context)
     result = component.run()

@@ -8,6 +8,7 @@ Validation collects every problem, each one line naming file, table and key.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib
 import importlib.util
@@ -16,7 +17,7 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ DEFAULT_COMPONENTS_PACKAGE = "components"
 QUERY_TYPES = {"bool", "float", "int", "str"}
 _FRAMEWORK_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _TIME_RANGE = re.compile(r"^([1-9]\d*)([smhd])$")
+_DURATION = re.compile(r"^([1-9]\d*)([smhdw])$")  # PARQUETIZE durations also take weeks
 
 
 # --------------------------------------------------------------------------- problems
@@ -56,6 +58,20 @@ class Problem:
 
 class _Bad(Exception):
     """A value failed its check; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    """A table that failed its checks, kept so its PATH is still checked and references to it are not misreported."""
+
+    file_label: str
+    table: str
+    full_name: str
+    root: Path
+    path: str | None
+
+    def problem(self, message: str, key: str | None = None) -> Problem:
+        return Problem(message, self.file_label, self.table, key)
 
 
 # --------------------------------------------------------------------------- typed structure
@@ -97,6 +113,7 @@ class CollectorConfig(ComponentConfig):
     retries: int = 0
     retry_delay: float = 0.0
     pool: str | None = None
+    parquetize: dict[str, Any] | None = None  # validated only: no release runs it yet
 
 
 @dataclass(kw_only=True)
@@ -117,6 +134,7 @@ class HarvesterConfig(ComponentConfig):
     retries: int = 0
     retry_delay: float = 0.0
     pool: str | None = None
+    parquetize: dict[str, Any] | None = None  # validated only: no release runs it yet
 
 
 @dataclass(kw_only=True)
@@ -233,6 +251,40 @@ def _query_parameters(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _duration(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not _DURATION.match(value):
+        raise _Bad(f"{key} expected a duration <N>s|m|h|d|w, got {_show(value)}")
+    return value
+
+
+def _parquetize(value: Any) -> dict[str, Any]:
+    """AITwin's `{ BATCH, GROUPS = [{ GROUP, KEYS }], SCHEMA }`: checked now, run by a later release."""
+    if not isinstance(value, dict):
+        raise _Bad(f"expected an inline table {{ BATCH, GROUPS, SCHEMA }}, got {_show(value)}")
+    unknown = sorted(set(value) - {"BATCH", "GROUPS", "SCHEMA"})
+    if unknown:
+        raise _Bad(f"unknown entry {unknown[0]!r} (expected BATCH, GROUPS, SCHEMA)")
+    if "BATCH" not in value:
+        raise _Bad("BATCH is required")
+    _duration(value["BATCH"], "BATCH")
+    groups = value.get("GROUPS", [])
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        raise _Bad(f"GROUPS expected a list of tables {{ GROUP, KEYS }}, got {_show(groups)}")
+    for group in groups:
+        extra = sorted(set(group) - {"GROUP", "KEYS"})
+        if extra:
+            raise _Bad(f"GROUPS: unknown entry {extra[0]!r} (expected GROUP, KEYS)")
+        if "GROUP" not in group:
+            raise _Bad("GROUPS: every group needs a GROUP duration")
+        _duration(group["GROUP"], "GROUP")
+        keys = group.get("KEYS", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+            raise _Bad(f"KEYS expected a list of column names, got {_show(keys)}")
+    if not isinstance(value.get("SCHEMA", {}), dict):
+        raise _Bad(f"SCHEMA expected a table (a JSON Schema), got {_show(value['SCHEMA'])}")
+    return dict(value)
+
+
 def _show(value: Any) -> str:
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
     return f"{kind.get(type(value), type(value).__name__)} {value!r}"
@@ -245,7 +297,7 @@ _COMMON: dict[str, Callable[[Any], Any]] = {
     "DESCRIPTION": _string,
     "CONTENT_TYPE": _string,
 }
-_RUNNABLE = {"RETRIES": _count, "RETRY_DELAY": _seconds, "POOL": _string}
+_RUNNABLE = {"RETRIES": _count, "RETRY_DELAY": _seconds, "POOL": _string, "PARQUETIZE": _parquetize}
 KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "collector": {
         **_COMMON,
@@ -301,7 +353,11 @@ def load_config(
     package: str | None = None,
     import_classes: bool = True,
 ) -> DataspaceConfig:
-    """Read every `*.toml` under `folder` (recursively) and validate the whole set."""
+    """Read every `*.toml` under `folder` (recursively) and validate the whole set.
+
+    `import_classes` imports every component class (what `dataspace config validate` does); without it
+    each class is only located in its module's source, and is imported when its component runs.
+    """
     folder = Path(folder).resolve()
     config = DataspaceConfig(folder=folder)
     try:
@@ -313,8 +369,9 @@ def load_config(
         return config
     config.files = sorted(folder.rglob("*.toml"))
     raw: list[tuple[ComponentConfig, dict[str, Any]]] = []
+    invalid: list[_Invalid] = []
     for file in config.files:
-        raw.extend(_load_file(file, folder.parent, timezone, config.problems))
+        raw.extend(_load_file(file, folder.parent, timezone, config.problems, invalid))
 
     seen: dict[str, ComponentConfig] = {}
     for component, _ in raw:
@@ -329,21 +386,31 @@ def load_config(
         seen[component.full_name] = component
         getattr(config, component.kind + "s").append(component)
 
+    # A reference to a table that has problems of its own is not "unknown": those problems say what is wrong.
+    broken = {i.full_name for i in invalid} - set(seen)
     for harvester in config.harvesters:
-        _resolve_references(harvester, seen, config.problems)
+        _resolve_references(harvester, seen, broken, config.problems)
     config.problems.extend(_cycles(config.harvesters))
-    if import_classes:
-        for component in config.components:
-            _import_class(component, package or components_package(), config.problems)
+    package = package or components_package()
+    for component in config.components:
+        _check_class(component, package, config.problems, run_module=import_classes)
+    for table in invalid:
+        if table.path is not None:
+            _check_class(table, package, config.problems, run_module=import_classes)
     return config
 
 
-def _load_file(file: Path, root: Path, timezone: str, problems: list[Problem]) -> list[tuple[ComponentConfig, dict]]:
+def _load_file(
+    file: Path, root: Path, timezone: str, problems: list[Problem], invalid: list[_Invalid]
+) -> list[tuple[ComponentConfig, dict]]:
     label = file.relative_to(root).as_posix()
     try:
         document = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(f"invalid TOML: {exc}", label))
+        return []
+    except OSError as exc:
+        problems.append(Problem(f"cannot read: {exc.strerror or exc}", label))
         return []
     group = file.name.split(".")[0]
     found: list[tuple[ComponentConfig, dict]] = []
@@ -362,6 +429,10 @@ def _load_file(file: Path, root: Path, timezone: str, problems: list[Problem]) -
             component = _parse_table(KINDS[top], file, root, label, where, name, group, table, timezone, problems)
             if component is not None:
                 found.append((component, table))
+            else:
+                path = table.get("PATH")
+                usable = path if isinstance(path, str) and path.strip() else None
+                invalid.append(_Invalid(label, where, f"{group}_{name}", root, usable))
     return found
 
 
@@ -439,6 +510,7 @@ def _parse_table(
             retries=values.get("RETRIES", 0),
             retry_delay=values.get("RETRY_DELAY", 0.0),
             pool=values.get("POOL"),
+            parquetize=values.get("PARQUETIZE"),
         )
     if kind == "harvester":
         return _harvester(common, values, label, where, problems)
@@ -488,14 +560,19 @@ def _harvester(
         retries=values.get("RETRIES", 0),
         retry_delay=values.get("RETRY_DELAY", 0.0),
         pool=values.get("POOL"),
+        parquetize=values.get("PARQUETIZE"),
     )
 
 
-def _resolve_references(harvester: HarvesterConfig, known: dict[str, ComponentConfig], problems: list[Problem]) -> None:
+def _resolve_references(
+    harvester: HarvesterConfig, known: dict[str, ComponentConfig], broken: set[str], problems: list[Problem]
+) -> None:
     def resolve(reference: str, key: str) -> str:
         full = resolve_reference(reference, harvester.group)
         target = known.get(full)
-        if target is None:
+        if target is None and full in broken:
+            pass  # the target table's own problems are reported
+        elif target is None:
             problems.append(harvester.problem(f"unknown component {reference!r} (looked for {full})", key))
         elif target.kind == "handler":
             problems.append(harvester.problem(f"{full} is a handler, which stores no data", key))
@@ -587,8 +664,8 @@ def _module_exists(name: str) -> bool:
         return False
 
 
-def load_class(path: str, package: str, root: Path | None) -> type:
-    """Import the class a `PATH` names: `<package>.<path>` if that module exists, else `<path>` as given."""
+def _find_module(path: str, package: str, root: Path | None) -> tuple[str, str]:
+    """The module and class name a `PATH` names: `<package>.<module>` if that module exists, else `<module>`."""
     module_name, _, class_name = path.rpartition(".")
     if not module_name or not class_name:
         raise ImportError(f"{path!r} is not a dotted path module.Class")
@@ -600,6 +677,12 @@ def load_class(path: str, package: str, root: Path | None) -> type:
     chosen = next((c for c in candidates if _module_exists(c)), None)
     if chosen is None:
         raise ImportError(f"no module {' or '.join(repr(c) for c in candidates)}")
+    return chosen, class_name
+
+
+def load_class(path: str, package: str, root: Path | None) -> type:
+    """Import the class a `PATH` names (this runs its module's code)."""
+    chosen, class_name = _find_module(path, package, root)
     module = importlib.import_module(chosen)
     try:
         cls = getattr(module, class_name)
@@ -612,17 +695,72 @@ def load_class(path: str, package: str, root: Path | None) -> type:
     return cls
 
 
-def _import_class(component: ComponentConfig, package: str, problems: list[Problem]) -> None:
+def locate_class(path: str, package: str, root: Path | None) -> str | None:
+    """Check that a `PATH` names something its module defines, without running the module; its docstring.
+
+    Loading the Dagster definitions uses this, so one component's failing import (a missing third-party
+    package, a crash at import time) only fails that component's runs, not the whole code location.
+    """
+    chosen, class_name = _find_module(path, package, root)
+    spec = importlib.util.find_spec(chosen)
+    origin = spec.origin if spec else None
+    if not origin or not origin.endswith(".py"):
+        return None  # compiled or namespace module: only importing it can tell
     try:
-        cls = load_class(component.path, package, component.root)
+        tree = ast.parse(Path(origin).read_bytes(), filename=origin)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImportError(f"cannot read module {chosen!r}: {exc}") from exc
+    bound: set[str] = set()
+    for node in _module_statements(tree.body):
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            return ast.get_docstring(node)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            bound.add(node.name)
+    if class_name in bound or "*" in bound or "__getattr__" in bound:
+        return None  # re-exported or built at import time: checked when the component runs
+    raise ImportError(f"module {chosen!r} has no attribute {class_name!r}")
+
+
+def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements that bind module names, including inside module-level if/try/with blocks."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If | ast.With | ast.Try):
+            nested = [*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", [])]
+            nested += [stmt for handler in getattr(node, "handlers", []) for stmt in handler.body]
+            yield from _module_statements(nested)
+
+
+def import_problem(path: str, exc: BaseException) -> str:
+    """The one-line message of a class that cannot be imported."""
+    detail = str(exc) if isinstance(exc, ImportError) and not isinstance(exc, ModuleNotFoundError) else (
+        f"{type(exc).__name__}: {exc}"
+    )
+    return f"cannot import {path!r}: {detail}"
+
+
+def _check_class(
+    component: ComponentConfig | _Invalid, package: str, problems: list[Problem], *, run_module: bool
+) -> None:
+    """Import the component's class (`run_module`) or only locate it; record the description it carries."""
+    path = component.path
+    assert path is not None
+    try:
+        if run_module:
+            cls: type | None = load_class(path, package, component.root)
+            doc = cls.__dict__.get("__doc__")
+            doc = inspect.cleandoc(doc) if doc else None
+        else:
+            cls, doc = None, locate_class(path, package, component.root)
     except Exception as exc:  # any error while importing user code is a config problem, not a crash
-        detail = str(exc) if isinstance(exc, ImportError) and not isinstance(exc, ModuleNotFoundError) else (
-            f"{type(exc).__name__}: {exc}"
-        )
-        problems.append(component.problem(f"cannot import {component.path!r}: {detail}", "PATH"))
+        problems.append(component.problem(import_problem(path, exc), "PATH"))
         return
-    component.component_class = cls
-    if component.description is None:
-        own = cls.__dict__.get("__doc__")
-        if own:
-            component.description = inspect.cleandoc(own)
+    if isinstance(component, ComponentConfig):
+        component.component_class = cls
+        if component.description is None and doc:
+            component.description = doc

@@ -14,7 +14,9 @@ def build_defs(settings: Settings) -> dg.Definitions:
     from dataspace_assets.dataspace.config import dataspace_folder, load_config
     from dataspace_assets.storage.resources import DataspaceStore
 
-    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone)
+    # Classes are only located here, not imported: a component whose module fails to import fails its own
+    # runs (and `dataspace config validate`), not the whole code location.
+    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
     if config.problems:
         lines = "\n".join(f"  {problem}" for problem in config.problems)
         raise DataspaceError(

@@ -189,3 +189,67 @@ def test_bad_configs_fail_the_definitions_with_every_problem(configs, tmp_settin
 def test_no_dataspace_folder_means_no_assets(tmp_settings) -> None:
     defs = build_defs(tmp_settings)
     assert list(defs.assets or []) == []
+
+
+def test_broken_import_fails_only_its_own_collector(configs, tmp_settings, dagster_instance, store, capsys) -> None:
+    # Classes are imported lazily, per component: one module that crashes at import time does not take the others down.
+    configs.module("crashing", '"""Crashes."""\nraise RuntimeError("import-time failure")\nclass Thing:\n    """A thing."""\n')
+    configs.toml("a.toml", collector("good", value='"kept"')
+                 + collector("bad", RETRIES=3).replace("tests.Echo", "crashing.Thing"))
+    defs = build_defs(tmp_settings)
+    key = dg.AssetKey(["dataspace", "a_bad"])
+    assert defs.resolve_assets_def(key).get_asset_spec(key).description == "A thing."
+    assert run(tmp_settings, dagster_instance, "a_good").success
+    result = run(tmp_settings, dagster_instance, "a_bad")
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_failure_data.user_failure_data.description == (
+        "collector a_bad (dataspace/a.toml [collectors.bad]) PATH: "
+        "cannot import 'crashing.Thing': RuntimeError: import-time failure"
+    )
+    assert not [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY]
+    assert (store.count("a_good"), store.count("a_bad")) == (1, 0)
+    # Validation still imports every class and reports it.
+    from dataspace_assets.cli import main
+
+    assert main(["config", "validate"]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "dataspace/a.toml: [collectors.bad] PATH: cannot import 'crashing.Thing': RuntimeError: import-time failure"
+    )
+
+
+def test_class_that_does_not_take_its_settings(configs, tmp_settings, dagster_instance, store) -> None:
+    configs.module("plain", "class Plain:\n    def run(self):\n        return 'x'\n")
+    configs.toml("a.toml", collector(value='"v"', other="1").replace("tests.Echo", "plain.Plain"))
+    result = run(tmp_settings, dagster_instance, "a_feed")
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.startswith(
+        "collector a_feed (dataspace/a.toml [collectors.feed]): plain.Plain does not take its settings (other, value): "
+    )
+    assert store.count("a_feed") == 0
+
+
+def test_sensor_switched_off_in_config(configs, tmp_settings) -> None:
+    configs.toml("a.toml", collector("often", SCHEDULE='"5s"', SCHEDULE_ENABLED="false"))
+    sensor = build_defs(tmp_settings).resolve_sensor_def("dataspace_a_often_sensor")
+    assert (sensor.minimum_interval_seconds, sensor.default_status) == (5, dg.DefaultSensorStatus.STOPPED)
+
+
+def test_default_timezone_setting_applies_to_schedules(configs, monkeypatch) -> None:
+    from dataspace_assets.settings import load_settings
+
+    monkeypatch.setenv("DATASPACE_TIMEZONE", "America/New_York")
+    configs.toml("a.toml", collector("daily", SCHEDULE='"06:00"') + collector("own", SCHEDULE='"06:00"', TIMEZONE='"Asia/Tokyo"')
+                 + collector("days", SCHEDULE='"1d"'))
+    defs = build_defs(load_settings())
+    zones = {n: defs.resolve_schedule_def(f"dataspace_a_{n}_schedule").execution_timezone for n in ("daily", "own", "days")}
+    assert zones == {"daily": "America/New_York", "own": "Asia/Tokyo", "days": "America/New_York"}
+    # Dagster's own cron iterator: the daily schedule fires at 06:00 New York time, 11:00 UTC in January.
+    from dagster._utils.schedules import cron_string_iterator
+
+    schedule = defs.resolve_schedule_def("dataspace_a_daily_schedule")
+    start = datetime(2026, 1, 5, tzinfo=UTC).timestamp()
+    first = next(cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone))
+    assert first.astimezone(UTC) == datetime(2026, 1, 5, 11, 0, tzinfo=UTC)

@@ -343,3 +343,80 @@ def test_problems_in_several_files_are_all_reported(configs) -> None:
 def test_bad_default_timezone(configs) -> None:
     configs.toml("a.toml", collector())
     assert configs.problems(timezone="Nowhere/City") == ["DATASPACE_TIMEZONE: unknown timezone 'Nowhere/City'"]
+
+
+# ---------------------------------------------------------------- no cascades, no hidden problems
+
+
+def test_reference_to_an_invalid_table_reports_only_that_table(configs) -> None:
+    configs.toml("a.toml", collector("src", SCHEDULE='"5min"') + harvester("h", "src"))
+    assert configs.problems() == [
+        f"{F}: [collectors.src] SCHEDULE: '5min' is not a schedule; expected HH:MM[:SS] (daily) or "
+        "<N>s|m|h|d (every N seconds, minutes, hours or days)"
+    ]
+
+
+def test_invalid_table_still_has_its_path_checked(configs) -> None:
+    configs.toml("a.toml", collector(RETRIES='"x"').replace("tests.Echo", "tests.Missing"))
+    assert configs.problems() == [
+        f"{F}: {T} RETRIES: expected an integer, got string 'x'",
+        f"{F}: {T} PATH: cannot import 'tests.Missing': module 'components.tests' has no attribute 'Missing'",
+    ]
+
+
+def test_locating_classes_runs_no_component_code(configs) -> None:
+    # What the Dagster definitions do: a module that fails at import time fails its component's runs only.
+    configs.module("crashing", '"""Crashes."""\nraise RuntimeError("import-time failure")\nclass Thing:\n    """A thing."""\n')
+    configs.toml("a.toml", collector().replace("tests.Echo", "crashing.Thing")
+                 + collector("typo").replace("tests.Echo", "tests.Ecko"))
+    config = configs.load(import_classes=False)
+    assert [str(p) for p in config.problems] == [
+        f"{F}: [collectors.typo] PATH: cannot import 'tests.Ecko': module 'components.tests' has no attribute 'Ecko'"
+    ]
+    feed = config.by_name()["a_feed"]
+    assert (feed.component_class, feed.description) == (None, "A thing.")
+    assert "components.crashing" not in __import__("sys").modules
+
+
+def test_locating_finds_classes_in_module_level_blocks(configs) -> None:
+    configs.module("guarded", 'try:\n    import json\nexcept ImportError:\n    pass\nelse:\n'
+                              '    class Guarded:\n        """Behind a try."""\n        def run(self):\n            return 1\n'
+                              'from json import dumps as Alias\n')
+    configs.toml("a.toml", collector().replace("tests.Echo", "guarded.Guarded")
+                 + collector("alias").replace("tests.Echo", "guarded.Alias"))
+    config = configs.load(import_classes=False)
+    assert config.problems == []
+    assert config.by_name()["a_feed"].description == "Behind a try."
+
+
+PARQUETIZE_OK = '{ BATCH = "1h", GROUPS = [{ GROUP = "1d" }, { GROUP = "1w", KEYS = ["lineId"] }], SCHEMA = { type = "array" } }'
+
+
+def test_parquetize_is_accepted_and_kept(configs) -> None:
+    configs.toml("a.toml", collector(PARQUETIZE=PARQUETIZE_OK) + harvester("h", "feed", PARQUETIZE='{ BATCH = "30m" }'))
+    config = configs.load()
+    assert config.problems == []
+    by_name = config.by_name()
+    assert by_name["a_feed"].parquetize == {
+        "BATCH": "1h", "GROUPS": [{"GROUP": "1d"}, {"GROUP": "1w", "KEYS": ["lineId"]}], "SCHEMA": {"type": "array"}
+    }
+    assert by_name["a_h"].parquetize == {"BATCH": "30m"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"1h"', "expected an inline table { BATCH, GROUPS, SCHEMA }, got string '1h'"),
+        ('{ GROUPS = [] }', "BATCH is required"),
+        ('{ BATCH = "1x" }', "BATCH expected a duration <N>s|m|h|d|w, got string '1x'"),
+        ('{ BATCH = "1h", SIZE = 3 }', "unknown entry 'SIZE' (expected BATCH, GROUPS, SCHEMA)"),
+        ('{ BATCH = "1h", GROUPS = ["1d"] }', "GROUPS expected a list of tables { GROUP, KEYS }, got array ['1d']"),
+        ('{ BATCH = "1h", GROUPS = [{ KEYS = ["a"] }] }', "GROUPS: every group needs a GROUP duration"),
+        ('{ BATCH = "1h", GROUPS = [{ GROUP = 1 }] }', "GROUP expected a duration <N>s|m|h|d|w, got integer 1"),
+        ('{ BATCH = "1h", GROUPS = [{ GROUP = "1d", KEYS = "a" }] }', "KEYS expected a list of column names, got string 'a'"),
+        ('{ BATCH = "1h", SCHEMA = "x" }', "SCHEMA expected a table (a JSON Schema), got string 'x'"),
+    ],
+)
+def test_parquetize_problems(configs, value, expected) -> None:
+    configs.toml("a.toml", collector(PARQUETIZE=value))
+    assert configs.problems() == [f"{F}: {T} PARQUETIZE: {expected}"]

@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from dataspace_assets.errors import DataspaceError
-from dataspace_assets.storage.store import CONTENT_TYPES, UnsupportedPayload, serialise
+from dataspace_assets.storage.blobs import LocalBlobStore
+from dataspace_assets.storage.database import create_engine
+from dataspace_assets.storage.store import CONTENT_TYPES, DataStore, UnsupportedPayload, serialise
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -104,13 +106,43 @@ def test_failed_row_removes_the_blob(sqlite_store) -> None:
     assert store.count("feed_a") == 1
     assert len(store.blobs.keys("feed_a/")) == 1
     assert store.latest("feed_a").content == b"kept"
+    assert visible_blobs_exist(store, "feed_a")
+
+
+class WatchedBlobs(LocalBlobStore):
+    """A real local blob store that, once a blob has landed, records what a reader of the index sees."""
+
+    def __init__(self, root, seen: list) -> None:
+        super().__init__(root)
+        self.seen = seen
+        self.store: DataStore | None = None
+
+    def write(self, key: str, data: bytes, content_type: str) -> str:
+        location = super().write(key, data, content_type)
+        name = key.split("/")[0]
+        self.seen.append((self.exists(location), self.store.count(name), self.store.latest(name)))
+        return location
+
+
+def test_row_appears_only_after_its_blob(database_url, tmp_path) -> None:
+    seen: list = []
+    blobs = WatchedBlobs(tmp_path / "blobs", seen)
+    store = DataStore(blobs, create_engine(database_url))
+    blobs.store = store
+    first = store.write("feed_a", b"one", date=at(0))
+    store.write("feed_a", b"two", date=at(1))
+    # While each blob was being written, readers saw only the items before it.
+    assert [(exists, count, item and item.id) for exists, count, item in seen] == [(True, 0, None), (True, 1, first.id)]
+    assert [d.content for d in store.between("feed_a", None, None)] == [b"one", b"two"]
+    store.close()
+
+
+def visible_blobs_exist(store, name: str) -> bool:
+    """Every row a reader can see points to a blob that is there."""
+    return all(store.blobs.exists(d.location) for d in store.between(name, None, None))
 
 
 def test_failed_row_removes_the_blob_on_postgres(pg_url, tmp_path) -> None:
-    from dataspace_assets.storage.blobs import LocalBlobStore
-    from dataspace_assets.storage.database import create_engine
-    from dataspace_assets.storage.store import DataStore
-
     store = DataStore(LocalBlobStore(tmp_path / "blobs"), create_engine(pg_url))
     store.write("feed_a", b"kept", date=at(0))
     with store.engine.begin() as conn:
@@ -119,6 +151,7 @@ def test_failed_row_removes_the_blob_on_postgres(pg_url, tmp_path) -> None:
         store.write("feed_a", b"too large", date=at(1))
     assert store.count("feed_a") == 1
     assert len(store.blobs.keys("feed_a/")) == 1
+    assert visible_blobs_exist(store, "feed_a") and store.latest("feed_a").content == b"kept"
     store.close()
 
 
@@ -188,7 +221,12 @@ def test_naive_query_bounds_are_utc(store) -> None:
 def test_markers_are_invisible_to_readers(store) -> None:
     fill(store, seconds=(0, 10))
     store.write_marker("feed_a", at(20))
+    store.write_marker("feed_a", at(-10))
     assert secs([store.latest("feed_a")]) == [10]
+    assert secs([store.first("feed_a")]) == [0]
+    assert secs([store.latest_before("feed_a", at(30))]) == [10]
+    assert secs(store.latest_n_before("feed_a", at(30), 5)) == [10, 0]
+    assert secs(store.after("feed_a", at(-20))) == [0, 10]
     assert secs(store.between("feed_a", None, None)) == [0, 10]
     assert store.count("feed_a") == 2
     assert store.last_date("feed_a") == at(20)
