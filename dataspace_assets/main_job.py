@@ -12,7 +12,6 @@ from dataspace_assets.harvest import sync_declared_sources
 from dataspace_assets.instance import get_instance
 from dataspace_assets.settings import Settings
 
-
 # The summary is the output; Dagster's per-event DEBUG lines stay in the run's logs in the UI.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

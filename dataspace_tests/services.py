@@ -93,7 +93,7 @@ class PostgresCluster:
     def _run(self, *args: str) -> None:
         subprocess.run([*self._as, *args], check=True, capture_output=True, text=True)
 
-    def start(self) -> "PostgresCluster":
+    def start(self) -> PostgresCluster:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "start",
@@ -160,7 +160,7 @@ class Azurite:
             f"BlobEndpoint={self.account_url};"
         )
 
-    def start(self) -> "Azurite":
+    def start(self) -> Azurite:
         self.process = subprocess.Popen(
             [
                 str(self.binary), "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
@@ -255,7 +255,7 @@ class FixtureServer:
         self.base_url = f"http://127.0.0.1:{self.port}/"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def start(self) -> "FixtureServer":
+    def start(self) -> FixtureServer:
         self._thread.start()
         return self
 
@@ -342,7 +342,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.process = subprocess.Popen(
             [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.dir),
              "--save", "", "--appendonly", "no"],
@@ -374,7 +374,7 @@ class DagsterWebserver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90.0) -> "DagsterWebserver":
+    def start(self, timeout: float = 90.0) -> DagsterWebserver:
         import requests
 
         binary = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin" / "dagster-webserver"
@@ -428,7 +428,7 @@ class CeleryWorker:
         self.env = {**os.environ, **env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "CeleryWorker":
+    def start(self, timeout: float = 60.0) -> CeleryWorker:
         import redis
 
         config = self.workdir / "celery.yaml"
