@@ -1,7 +1,65 @@
-"""`dataspace` sub-commands of the deltatwin pillar."""
+"""`dataspace twin ...` sub-commands of the deltatwin pillar: validate a twin folder, scaffold a new one."""
+
+from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from dataspace_assets.deltatwin.schemas import SUPPORTED_VERSIONS
 
 
-def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _validate(args: argparse.Namespace) -> int:
+    """Print every problem of a twin folder (or a JSON list with --json); exit 1 on any error, 0 otherwise."""
+    from dataspace_assets.deltatwin.validate import validate_folder
+
+    report = validate_folder(Path(args.dir), version=args.as_version, registries=[Path(r) for r in args.registry])
+    if args.json:
+        print(report.to_json())
+    else:
+        for line in report.lines():
+            print(line)
+        print(report.summary(args.dir))
+    return 0 if report.ok else 1
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Create a new twin folder and say what was written."""
+    from dataspace_assets.deltatwin.init import init_twin
+    from dataspace_assets.deltatwin.validate import validate_folder
+
+    folder = init_twin(Path(args.dir), owner=args.owner)
+    print(f"created {folder}/ with manifest.json, workflow.yml and models/")
+    for line in validate_folder(folder).lines():
+        print(line)  # e.g. a folder name that is not a good DeltaTwin name
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this pillar's sub-commands to the `dataspace` parser."""
+    twin = commands.add_parser("twin", help="check and create DeltaTwin folders (manifest.json + workflow.yml)")
+    actions = twin.add_subparsers(dest="twin_command", metavar="ACTION", required=True)
+
+    validate = actions.add_parser("validate", help="validate a twin folder: one line per problem, exit 1 on any error")
+    validate.add_argument("dir", metavar="DIR", help="the folder holding manifest.json and workflow.yml")
+    validate.add_argument("--json", action="store_true", help="print the problems as a JSON list")
+    validate.add_argument(
+        "--as-version",
+        choices=SUPPORTED_VERSIONS,
+        metavar="VERSION",
+        help=f"validate as this deltaVersion ({', '.join(SUPPORTED_VERSIONS)}) instead of the declared one",
+    )
+    validate.add_argument(
+        "--registry",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder of published twins (<id>/<version>/manifest.json) to check dependency ports against; repeatable",
+    )
+    validate.set_defaults(func=_validate)
+
+    init = actions.add_parser("init", help="create a new twin folder with models/, manifest.json and workflow.yml")
+    init.add_argument(
+        "dir", metavar="DIR", help="the folder to create (it must not exist); its name becomes the twin's name"
+    )
+    init.add_argument("--owner", help="the manifest's owner (default: John Doe, as delta-core writes it)")
+    init.set_defaults(func=_init)

@@ -1,0 +1,139 @@
+"""Validate a DeltaTwin folder (manifest.json + workflow.yml) into a report: problems, and the typed twin when valid."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataspace_assets.deltatwin.files import load_json, load_yaml
+from dataspace_assets.deltatwin.manifest import MANIFEST_FILE, Manifest, ManifestResult, check_manifest
+from dataspace_assets.deltatwin.problems import Problem, Problems
+from dataspace_assets.deltatwin.registry import FolderRegistry
+from dataspace_assets.deltatwin.workflow import (
+    WORKFLOW_FILE,
+    DependencyResolver,
+    TwinGraph,
+    Workflow,
+    check_workflow,
+    parse_workflow,
+)
+from dataspace_assets.errors import DataspaceError
+
+
+class TwinFolderError(DataspaceError):
+    """The folder to validate does not exist (the command exits 2, as for a usage error)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What `twin validate` found: every problem, and the parsed twin (`twin` only when there is no error)."""
+
+    problems: tuple[Problem, ...]
+    manifest: Manifest | None = None
+    workflow: Workflow | None = None
+    twin: TwinGraph | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is an error (warnings and notes do not count)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def lines(self) -> list[str]:
+        """One readable line per problem, manifest first, each in file order."""
+        return [problem.render() for problem in self.problems]
+
+    def summary(self, label: str) -> str:
+        """The closing line: `DIR: valid (2 warnings)` or `DIR: invalid (3 errors, 1 warning)`."""
+        counts = [
+            _count(len(self.errors), "error"),
+            _count(len(self.warnings), "warning"),
+            _count(sum(p.severity == "info" for p in self.problems), "note"),
+        ]
+        detail = ", ".join(c for c in counts if c)
+        verdict = "valid" if self.ok else "invalid"
+        return f"{label}: {verdict}" + (f" ({detail})" if detail else "")
+
+    def to_json(self) -> str:
+        """The problems as a JSON list of {severity, code, file, path, message}."""
+        return json.dumps([problem.to_dict() for problem in self.problems], indent=2, ensure_ascii=False)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}" if n else ""
+
+
+def validate_folder(
+    folder: Path | str, *, version: str | None = None, registries: Iterable[Path] = ()
+) -> ValidationReport:
+    """Validate `folder/manifest.json` and `folder/workflow.yml`; the folder itself must exist."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise TwinFolderError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise TwinFolderError(f"{folder}: not a folder (give the folder holding manifest.json and workflow.yml)")
+    workflow_path = folder / WORKFLOW_FILE
+    return validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=_resolver(registries))
+
+
+def validate_files(
+    manifest_path: Path,
+    workflow_path: Path | None,
+    *,
+    version: str | None = None,
+    resolve: DependencyResolver | None = None,
+) -> ValidationReport:
+    """Validate a manifest file and, unless None, a workflow file; problems are named by each file's name."""
+    manifest_file = manifest_path.name
+    out = Problems(manifest_file)
+    readable, data = load_json(manifest_path, out)
+    problems: list[Problem] = list(out)
+    result = check_manifest(data, version=version, file=manifest_file) if readable else None
+    if result is not None:
+        problems.extend(result.problems)
+    manifest = result.manifest if result is not None else None
+    if workflow_path is None:
+        return ValidationReport(tuple(problems), manifest)
+    workflow, twin, workflow_problems = _validate_workflow(workflow_path, result, resolve)
+    problems.extend(workflow_problems)
+    return ValidationReport(tuple(problems), manifest, workflow, twin)
+
+
+def _validate_workflow(
+    path: Path, manifest: ManifestResult | None, resolve: DependencyResolver | None
+) -> tuple[Workflow | None, TwinGraph | None, list[Problem]]:
+    out = Problems(path.name)
+    readable, data = load_yaml(path, out)
+    if not readable:
+        if not path.exists():
+            _hint_other_workflow_names(path, out)
+        return None, None, list(out)
+    parsed = parse_workflow(data, file=path.name)
+    problems = list(out) + list(parsed.problems)
+    if parsed.workflow is None:
+        return None, None, problems
+    twin, checked = check_workflow(parsed, manifest, resolve=resolve, data=data, file=path.name)
+    return parsed.workflow, twin, problems + list(checked)
+
+
+def _hint_other_workflow_names(path: Path, out: Problems) -> None:
+    """delta-core's storage also reads workflow.yaml or workflow.json, but running a twin needs workflow.yml."""
+    for other in ("workflow.yaml", "workflow.json"):
+        if (path.parent / other).is_file():
+            out.info((), "workflow-name", f"found {other}: the runtime only reads {WORKFLOW_FILE}, rename it")
+
+
+def _resolver(registries: Iterable[Path]) -> DependencyResolver | None:
+    roots = tuple(registries)
+    return FolderRegistry(roots) if roots else None
