@@ -98,3 +98,10 @@ def tmp_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.delenv("DATASPACE_BLOBS_DIR", raising=False)
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     return load_settings()
+
+
+@pytest.fixture
+def project_settings(tmp_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """`tmp_settings` reading the project's example `configs/`."""
+    monkeypatch.setenv("DATASPACE_CONFIGS", str(PROJECT_ROOT / "configs"))
+    return load_settings()

@@ -6,17 +6,9 @@ import socket
 import subprocess
 
 import dagster as dg
-import pytest
 
 from dataspace_assets.definitions import build_definitions
-from dataspace_assets.settings import load_settings
 from dataspace_tests.services import PROJECT_ROOT
-
-
-@pytest.fixture
-def project_settings(tmp_settings, monkeypatch):
-    monkeypatch.setenv("DATASPACE_CONFIGS", str(PROJECT_ROOT / "configs"))
-    return load_settings()
 
 
 def test_definitions_are_loadable(project_settings) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from dataspace_assets.main_job import format_report, run_main_job
-from dataspace_assets.settings import load_settings
 from dataspace_assets.storage.store import DataStore
-from dataspace_tests.services import PROJECT_ROOT
 
 
 class Boom:
@@ -20,9 +18,8 @@ class Boom:
         raise RuntimeError("upstream API answered 503")
 
 
-def test_main_job_materializes_every_example_asset(tmp_settings, monkeypatch, dagster_instance) -> None:
-    monkeypatch.setenv("DATASPACE_CONFIGS", str(PROJECT_ROOT / "configs"))
-    settings = load_settings()
+def test_main_job_materializes_every_example_asset(project_settings, dagster_instance) -> None:
+    settings = project_settings
     echoed: list[str] = []
     report = run_main_job(settings, instance=dagster_instance, echo=echoed.append)
 

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import dagster as dg
-import pytest
 
 from dataspace_assets.dataspace.definitions import build_defs
-from dataspace_assets.settings import load_settings
 from dataspace_assets.storage.store import DataStore
-from dataspace_tests.services import PROJECT_ROOT
 
 KEY = dg.AssetKey(["dataspace", "example_air_quality"])
-
-
-@pytest.fixture
-def project_settings(tmp_settings, monkeypatch):
-    monkeypatch.setenv("DATASPACE_CONFIGS", str(PROJECT_ROOT / "configs"))
-    return load_settings()
 
 
 def test_example_collector_and_schedule(project_settings) -> None:
