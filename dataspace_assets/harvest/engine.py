@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from dataspace_assets.harvest.backends.base import (
     ItemRef,
 )
 from dataspace_assets.harvest.catalog import Catalog, HarvestItem, HarvestJob, HarvestSource, utcnow
+from dataspace_assets.harvest.catalog.store import ItemOutcome
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
 log = logging.getLogger("dataspace_assets.harvest")
@@ -89,9 +92,15 @@ class _ItemLogs(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append({"level": record.levelname.lower(), "message": record.getMessage()})
 
+    def take(self) -> list[dict]:
+        """What was logged since the last take (the item just processed)."""
+        records, self.records = self.records, []
+        return records
+
 
 @contextmanager
 def _capture_logs() -> Iterator[_ItemLogs]:
+    # Installed once per chunk, not per item: Logger.setLevel clears the cache of every logger.
     handler = _ItemLogs()
     logger = logging.getLogger("dataspace_assets.harvest")
     previous = logger.level
@@ -115,6 +124,31 @@ def _flush_job_errors(catalog: Catalog, job_id: str, backend: BaseBackend) -> No
     backend.job_errors.clear()
 
 
+_gc_depth = 0  # nesting of _gc_spares_the_listing in this process
+
+
+@contextmanager
+def _gc_spares_the_listing() -> Iterator[None]:
+    """Keep the cyclic GC from re-scanning what already exists (the parsed catalogue) while a phase runs."""
+    # A parsed 5,000-dataset graph is millions of objects: without this every full collection triggered
+    # by the phase's allocations walks all of them (~15 % of a harvest). Unfrozen afterwards, so
+    # nothing is leaked: it is collected as usual once the backend drops it. get_freeze_count walks the
+    # frozen list, so it is asked only when nothing of ours is frozen (then it is cheap).
+    global _gc_depth
+    if _gc_depth == 0 and gc.get_freeze_count():  # someone else froze (e.g. before forking): leave it be
+        yield
+        return
+    if _gc_depth == 0:
+        gc.freeze()
+    _gc_depth += 1
+    try:
+        yield
+    finally:
+        _gc_depth -= 1
+        if _gc_depth == 0:
+            gc.unfreeze()
+
+
 # ---------------------------------------------------------------- initialize
 def initialize_job(
     catalog: Catalog,
@@ -129,36 +163,55 @@ def initialize_job(
     job = catalog.create_job(source.id, status="initializing", max_items=max_items)
     if run_id:
         catalog.update_job(job.id, dagster_run_id=run_id)
-    failed = False
+    backend, failed = _list_remote(catalog, job.id, source, max_items=max_items, dry_run=dry_run)
+    with _gc_spares_the_listing():
+        pending = _store_listing(catalog, job.id, source, backend, failed=failed, max_items=max_items, dry_run=dry_run)
+    return job.id, [pending[i : i + chunk_size] for i in range(0, len(pending), chunk_size)]
+
+
+def _list_remote(
+    catalog: Catalog, job_id: str, source: HarvestSource, *, max_items: int | None, dry_run: bool
+) -> tuple[BaseBackend | None, bool]:
+    """Run the backend's listing; a failure is a job error, not an exception."""
     backend: BaseBackend | None = None
     try:
         backend = build_backend(catalog, source, max_items=max_items, dry_run=dry_run)
         backend.initialize()
     except Exception as exc:  # listing failed: the job fails, the items found so far are still processed
-        failed = True
         details = None if isinstance(exc, (HarvestException, DataspaceError)) else traceback.format_exc()
-        catalog.add_job_error(job.id, str(exc) or type(exc).__name__, details)
+        catalog.add_job_error(job_id, str(exc) or type(exc).__name__, details)
         log.warning("harvest of %s failed while listing: %s", source.slug, exc)
+        return backend, True
+    return backend, False
+
+
+def _store_listing(
+    catalog: Catalog,
+    job_id: str,
+    source: HarvestSource,
+    backend: BaseBackend | None,
+    *,
+    failed: bool,
+    max_items: int | None,
+    dry_run: bool,
+) -> list[int]:
+    """Store the listed items and the backend's job data; return the ids of the pending dataset items."""
     refs = list(backend.items) if backend is not None else []
     if max_items is not None:
         refs = refs[:max_items]
-    catalog.add_items(job.id, _triage(refs))
+    catalog.add_items(job_id, _triage(refs))
     if backend is not None:
-        _flush_job_errors(catalog, job.id, backend)
+        _flush_job_errors(catalog, job_id, backend)
     job_data = backend.job_data if backend is not None else {}
     try:
         json.dumps(job_data)
     except (TypeError, ValueError) as exc:  # a backend bug: later phases could not rebuild it
         failed = True
-        catalog.add_job_error(job.id, f"the {source.backend} backend left job data that is not JSON: {exc}")
+        catalog.add_job_error(job_id, f"the {source.backend} backend left job data that is not JSON: {exc}")
         job_data = {}
-    catalog.update_job(
-        job.id, status="initialized", data={"backend": job_data, "failed": failed, "dry_run": dry_run}
-    )
-    catalog.recount_job(job.id)
-    pending = [i.id for i in catalog.get_items(job.id, status="pending", kind="dataset")]
-    chunks = [pending[i : i + chunk_size] for i in range(0, len(pending), chunk_size)]
-    return job.id, chunks
+    catalog.update_job(job_id, status="initialized", data={"backend": job_data, "failed": failed, "dry_run": dry_run})
+    catalog.recount_job(job_id)
+    return catalog.item_ids(job_id, status="pending", kind="dataset")
 
 
 def _triage(refs: list[ItemRef]) -> list[dict]:
@@ -223,10 +276,18 @@ def _check_owner(source: HarvestSource, organization: str | None, owner: str | N
         raise HarvestValidationError(f"Item has another owner: {record_id}")
 
 
-def _find_existing(catalog: Catalog, kind: str, source: HarvestSource, remote_id: str) -> str | None:
-    return catalog.find_by_remote_id(
-        kind, remote_id, any_source=is_uri(remote_id), domain=source.domain, source_id=source.id
+def _existing_records(
+    catalog: Catalog, kind: str, source: HarvestSource, items: list[HarvestItem]
+) -> dict[str, DatasetRecord | DataserviceRecord]:
+    """Remote id -> the record already harvested under it, for a whole chunk in a few queries."""
+    found = catalog.find_by_remote_ids(
+        kind, [i.remote_id for i in items], any_source=is_uri, domain=source.domain, source_id=source.id
     )
+    if kind == "dataset":
+        records: dict[str, DatasetRecord | DataserviceRecord] = dict(catalog.get_datasets(found.values()))
+    else:  # dataservices are few: one by one
+        records = {i: s for i in found.values() if (s := catalog.get_dataservice(i)) is not None}
+    return {remote_id: records[record_id] for remote_id, record_id in found.items() if record_id in records}
 
 
 def _stamp(meta, backend: BaseBackend, source: HarvestSource, remote_id: str) -> None:
@@ -239,14 +300,17 @@ def _stamp(meta, backend: BaseBackend, source: HarvestSource, remote_id: str) ->
     meta.archived_at = None
 
 
-def _process_dataset(
-    catalog: Catalog, source: HarvestSource, backend: BaseBackend, item: HarvestItem, licence_ids: set[str]
-) -> tuple[str, str | None]:
-    existing_id = _find_existing(catalog, "dataset", source, item.remote_id)
-    if existing_id:
-        dataset = catalog.get_dataset(existing_id)
-        assert dataset is not None
-        _check_owner(source, dataset.organization, dataset.owner, existing_id)
+def _map_dataset(
+    source: HarvestSource,
+    backend: BaseBackend,
+    item: HarvestItem,
+    existing: DatasetRecord | None,
+    licence_ids: set[str],
+) -> DatasetRecord:
+    if existing is not None:
+        assert existing.id is not None
+        _check_owner(source, existing.organization, existing.owner, existing.id)
+        dataset = existing
     else:
         dataset = DatasetRecord(organization=source.organization, owner=None if source.organization else source.owner)
     ref = ItemRef(remote_id=item.remote_id, kind=item.kind, kwargs=dict(item.kwargs or {}))
@@ -258,22 +322,21 @@ def _process_dataset(
         dataset.license = None
     _stamp(dataset.harvest, backend, source, item.remote_id)
     dataset.archived = None
-    return catalog.save_dataset(dataset), dataset.harvest.remote_url
+    return dataset
 
 
-def _process_dataservice(
-    catalog: Catalog,
+def _map_dataservice(
     source: HarvestSource,
     backend: BaseBackend,
     item: HarvestItem,
+    existing: DataserviceRecord | None,
     dataset_ids: dict[str, str],
     licence_ids: set[str],
-) -> tuple[str, str | None]:
-    existing_id = _find_existing(catalog, "dataservice", source, item.remote_id)
-    if existing_id:
-        service = catalog.get_dataservice(existing_id)
-        assert service is not None
-        _check_owner(source, service.organization, service.owner, existing_id)
+) -> DataserviceRecord:
+    if existing is not None:
+        assert existing.id is not None
+        _check_owner(source, existing.organization, existing.owner, existing.id)
+        service = existing
     else:
         service = DataserviceRecord(organization=source.organization, owner=None if source.organization else source.owner)
     ref = ItemRef(remote_id=item.remote_id, kind=item.kind, kwargs=dict(item.kwargs or {}))
@@ -287,58 +350,77 @@ def _process_dataservice(
     service.harvest.source_url = source.url
     service.harvest.archived_reason = None
     service.archived_at = None
-    return catalog.save_dataservice(service), service.harvest.remote_url
+    return service
 
 
-def _run_item(
-    catalog: Catalog,
+def _map_item(
     source: HarvestSource,
     backend: BaseBackend,
     item: HarvestItem,
+    existing: DatasetRecord | DataserviceRecord | None,
     *,
-    dataset_ids: dict[str, str] | None = None,
+    dataset_ids: dict[str, str],
     licence_ids: set[str],
-) -> str:
-    """Process one item in isolation: whatever happens, the item ends done, skipped or failed."""
-    catalog.update_item(item.id, status="started", started=utcnow())
-    status, errors, record_id, remote_url = "done", [], None, None
+    logs: _ItemLogs,
+) -> ItemOutcome:
+    """Map one item in isolation: whatever happens, it ends done (with its record), skipped or failed."""
+    outcome = ItemOutcome(item_id=item.id, kind=item.kind, status="done", started=utcnow())
+    logs.take()  # anything logged between items is not this item's
+    try:
+        if item.kind == "dataservice":
+            assert existing is None or isinstance(existing, DataserviceRecord)
+            record: DatasetRecord | DataserviceRecord = _map_dataservice(
+                source, backend, item, existing, dataset_ids, licence_ids
+            )
+        else:
+            assert existing is None or isinstance(existing, DatasetRecord)
+            record = _map_dataset(source, backend, item, existing, licence_ids)
+        outcome.record, outcome.remote_url = record, record.harvest.remote_url
+    except HarvestSkipException as exc:
+        outcome.status, outcome.errors = "skipped", [_error(str(exc))]
+    except HarvestValidationError as exc:
+        outcome.status, outcome.errors = "failed", [_error(str(exc))]
+    except Exception as exc:  # any bug in a mapping fails this item only
+        outcome.status = "failed"
+        outcome.errors = [_error(str(exc) or type(exc).__name__, traceback.format_exc())]
+        log.debug("item %s failed", item.remote_id, exc_info=True)
+    outcome.logs, outcome.ended = logs.take(), utcnow()
+    return outcome
+
+
+def _process_items(
+    catalog: Catalog,
+    source: HarvestSource,
+    backend: BaseBackend,
+    items: list[HarvestItem],
+    *,
+    licence_ids: set[str],
+    dataset_ids: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> list[ItemOutcome]:
+    """Map a chunk of pending items of one kind, then store records and statuses in one transaction."""
+    items = [i for i in items if i.status == "pending"]
+    if not items:
+        return []
+    existing = _existing_records(catalog, items[0].kind, source, items)
     with _capture_logs() as logs:
-        try:
-            if item.kind == "dataservice":
-                record_id, remote_url = _process_dataservice(
-                    catalog, source, backend, item, dataset_ids or {}, licence_ids
-                )
-            else:
-                record_id, remote_url = _process_dataset(catalog, source, backend, item, licence_ids)
-        except HarvestSkipException as exc:
-            status, errors = "skipped", [_error(str(exc))]
-        except HarvestValidationError as exc:
-            status, errors = "failed", [_error(str(exc))]
-        except Exception as exc:  # any bug in a mapping fails this item only
-            status, errors = "failed", [_error(str(exc) or type(exc).__name__, traceback.format_exc())]
-            log.debug("item %s failed", item.remote_id, exc_info=True)
-    values: dict = {"status": status, "errors": errors, "logs": logs.records, "ended": utcnow()}
-    if record_id:
-        values["dataservice_id" if item.kind == "dataservice" else "dataset_id"] = record_id
-        values["remote_url"] = remote_url
-    catalog.update_item(item.id, **values)
-    return status
+        outcomes = [
+            _map_item(
+                source, backend, item, existing.get(item.remote_id or ""), dataset_ids=dataset_ids or {},
+                licence_ids=licence_ids, logs=logs,
+            )
+            for item in items
+        ]
+    catalog.store_outcomes(outcomes)
+    if progress:
+        for _ in outcomes:
+            progress(1, 0)
+    return outcomes
 
 
-class _Counters:
-    """Recomputes the job's counters after an item, at most once per interval: progress without O(n²) queries."""
-
-    def __init__(self, catalog: Catalog, job_id: str, interval: float = 0.5) -> None:
-        self.catalog, self.job_id, self.interval, self.last = catalog, job_id, interval, 0.0
-
-    def item_done(self) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.interval:
-            self.flush()
-
-    def flush(self) -> None:
-        self.catalog.recount_job(self.job_id)
-        self.last = time.monotonic()
+def _in_chunks(items: list[HarvestItem], size: int = CHUNK_SIZE) -> Iterator[list[HarvestItem]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def process_chunk(
@@ -346,31 +428,43 @@ def process_chunk(
 ) -> dict[str, int]:
     """Process one chunk of dataset items; return how many ended in each status."""
     job, source, backend = _rebuild(catalog, job_id)
-    catalog.update_job(job_id, status="processing")
-    licence_ids = catalog.license_ids()
-    counts: dict[str, int] = {}
-    counters = _Counters(catalog, job_id)
-    for item in catalog.get_items(job_id, ids=item_ids):
-        if item.status != "pending":
-            continue
-        status = _run_item(catalog, source, backend, item, licence_ids=licence_ids)
-        counts[status] = counts.get(status, 0) + 1
-        counters.item_done()  # each item is saved at once; the job's counters follow so progress shows
-        if progress:
-            progress(1, 0)
-    counters.flush()
+    if job.status != "processing":  # one write per job, not one per chunk
+        catalog.update_job(job_id, status="processing")
+    items = catalog.get_items(job_id, ids=item_ids)
+    with _gc_spares_the_listing():
+        outcomes = _process_items(
+            catalog, source, backend, [i for i in items if i.kind == "dataset"], licence_ids=catalog.license_ids(),
+            progress=progress,
+        )
+        _recount_now_and_then(catalog, job_id)  # the chunk is saved at once; the counters follow for progress
     _flush_job_errors(catalog, job_id, backend)
-    return counts
+    return dict(Counter(o.status for o in outcomes))
+
+
+_LAST_RECOUNT: dict[str, float] = {}
+RECOUNT_INTERVAL = 1.0  # seconds between progress recounts of a job within one process
+
+
+def _recount_now_and_then(catalog: Catalog, job_id: str) -> None:
+    """Refresh the job's counters at most once a second: progress without a GROUP BY per chunk."""
+    now = time.monotonic()
+    if now - _LAST_RECOUNT.get(job_id, 0.0) >= RECOUNT_INTERVAL:
+        catalog.recount_job(job_id)
+        _LAST_RECOUNT[job_id] = now
 
 
 # ---------------------------------------------------------------- finalize
 def _autoarchive(catalog: Catalog, job_id: str, source: HarvestSource, grace_days: int) -> int:
-    present = {i.remote_id for i in catalog.get_items(job_id) if i.status != "archived" and i.remote_id}
     now = utcnow()
     limit = now - timedelta(days=grace_days)
+    # Only records not refreshed within the grace period can be archived: this run's are skipped in SQL.
+    stale = {kind: catalog.records_of_source(kind, source.id, updated_before=limit) for kind in ("dataset", "dataservice")}
+    if not any(stale.values()):
+        return 0
+    present = {i.remote_id for i in catalog.get_items(job_id) if i.status != "archived" and i.remote_id}
     rows: list[dict] = []
     for kind in ("dataset", "dataservice"):
-        for record in catalog.records_of_source(kind, source.id):
+        for record in stale[kind]:
             remote_id = record["harvest_remote_id"]
             last_update = record["harvest_last_update"]
             if not remote_id or remote_id in present or last_update is None or last_update >= limit:
@@ -406,23 +500,26 @@ def finalize_job(
     progress: Progress | None = None,
 ) -> HarvestJob:
     """Process the dataservices (second pass), archive what disappeared, and set the final status."""
+    _LAST_RECOUNT.pop(job_id, None)
+    with _gc_spares_the_listing():
+        return _finalize_job(catalog, job_id, grace_days=grace_days, progress=progress)
+
+
+def _finalize_job(catalog: Catalog, job_id: str, *, grace_days: int, progress: Progress | None) -> HarvestJob:
     job, source, backend = _rebuild(catalog, job_id)
     licence_ids = catalog.license_ids()
     # Dataset items a chunk never reached (a crashed worker) are finished here, then the dataservices.
-    counters = _Counters(catalog, job_id)
-    for item in catalog.get_items(job_id, status="pending", kind="dataset"):
-        _run_item(catalog, source, backend, item, licence_ids=licence_ids)
-        counters.item_done()
-        if progress:
-            progress(1, 0)
-    dataset_ids = {
-        i.remote_id: i.dataset_id for i in catalog.get_items(job_id, kind="dataset") if i.dataset_id and i.remote_id
-    }
-    for item in catalog.get_items(job_id, status="pending", kind="dataservice"):
-        _run_item(catalog, source, backend, item, dataset_ids=dataset_ids, licence_ids=licence_ids)
-        counters.item_done()
-        if progress:
-            progress(1, 0)
+    for chunk in _in_chunks(catalog.get_items(job_id, status="pending", kind="dataset")):
+        _process_items(catalog, source, backend, chunk, licence_ids=licence_ids, progress=progress)
+    services = catalog.get_items(job_id, status="pending", kind="dataservice")
+    if services:
+        dataset_ids = {
+            i.remote_id: i.dataset_id for i in catalog.get_items(job_id, kind="dataset") if i.dataset_id and i.remote_id
+        }
+        for chunk in _in_chunks(services):
+            _process_items(
+                catalog, source, backend, chunk, licence_ids=licence_ids, dataset_ids=dataset_ids, progress=progress
+            )
     failed = bool((job.data or {}).get("failed"))
     try:
         backend.finalize()
@@ -460,13 +557,13 @@ def run_job(
     job_id, chunks = initialize_job(catalog, source, max_items=max_items, dry_run=dry_run, run_id=run_id)
     job = catalog.get_job(job_id)
     assert job is not None
-    total = sum(1 for i in catalog.get_items(job_id) if i.status == "pending")
     if progress:
-        progress(0, total)
-    for chunk in chunks:
-        process_chunk(catalog, job_id, chunk, progress=progress)
-    job = finalize_job(catalog, job_id, grace_days=grace_days, progress=progress)
-    return JobReport(job=job, items=catalog.get_items(job_id))
+        progress(0, job.items_by_status.get("pending", 0))
+    with _gc_spares_the_listing():
+        for chunk in chunks:
+            process_chunk(catalog, job_id, chunk, progress=progress)
+        job = finalize_job(catalog, job_id, grace_days=grace_days, progress=progress)
+        return JobReport(job=job, items=catalog.get_items(job_id))
 
 
 def preview_job(

@@ -85,6 +85,37 @@ def test_item_failures_are_isolated(catalog: Catalog) -> None:
     assert [d.title for d in catalog.list_datasets()] == ["Dataset 0"]
 
 
+def _check_storage_failure_is_isolated(catalog: Catalog) -> None:
+    # Items 1 and 3 claim the same resource id: the database refuses the second, within one chunk.
+    source = make(catalog, config={"count": 5, "resource_ids": {"1": "shared", "3": "shared"}})
+    report = engine.run_job(catalog, source)
+    assert statuses(report) == [("0", "done"), ("1", "done"), ("2", "done"), ("3", "failed"), ("4", "done")]
+    assert messages(report)["3"][0].startswith("could not store the dataset: ")
+    assert report.items[3].dataset_id is None
+    assert sorted(d.title for d in catalog.list_datasets()) == ["Dataset 0", "Dataset 1", "Dataset 2", "Dataset 4"]
+    assert catalog.count("resources") == 4  # nothing of the refused record is left behind
+    assert report.job.status == "done-errors"
+
+
+def test_a_record_the_database_refuses_fails_alone(catalog: Catalog) -> None:
+    _check_storage_failure_is_isolated(catalog)
+
+
+@pytest.mark.services
+def test_a_record_the_database_refuses_fails_alone_on_postgresql(pg_url: str, plugin_path) -> None:
+    catalog = Catalog.open(pg_url)
+    try:
+        _check_storage_failure_is_isolated(catalog)
+    finally:
+        catalog.close()
+
+
+def test_items_end_with_their_processing_times(catalog: Catalog) -> None:
+    report = engine.run_job(catalog, make(catalog, config={"count": 2, "crash": ["1"]}))
+    assert all(i.started is not None and i.ended is not None and i.ended >= i.started for i in report.items)
+    assert report.job.items_by_status["started"] == 0
+
+
 def test_what_is_logged_while_processing_an_item_is_kept_on_it(catalog: Catalog) -> None:
     report = engine.run_job(catalog, make(catalog, config={"count": 2, "warn": ["1"]}))
     assert [i.logs for i in report.items] == [[], [{"level": "warning", "message": "odd record 1"}]]

@@ -76,7 +76,9 @@ def list_backends() -> list[BackendEntry]:
 
 def get_backend(name: str) -> type[BaseBackend]:
     """The backend class registered under this name."""
-    for backend_name, target, _origin in _targets():
+    # A built-in cannot be shadowed, so it needs no entry-point scan (slow, and done once per chunk).
+    targets = [(name, BUILTIN_BACKENDS[name], "builtin")] if name in BUILTIN_BACKENDS else _targets()
+    for backend_name, target, _origin in targets:
         if backend_name == name:
             try:
                 return _load(target)

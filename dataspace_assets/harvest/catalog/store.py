@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
 import uuid
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -164,6 +166,41 @@ class HarvestJob:
         return data
 
 
+@dataclass
+class ItemOutcome:
+    """What processing one item gave: its final status and, when done, the record to store."""
+
+    item_id: int
+    kind: str
+    status: str
+    started: datetime
+    ended: datetime | None = None
+    errors: list[dict] = field(default_factory=list)
+    logs: list[dict] = field(default_factory=list)
+    record: DatasetRecord | DataserviceRecord | None = None
+    remote_url: str | None = None
+
+    def fail(self, message: str, details: str | None = None) -> None:
+        """The record could not be stored: the item fails and keeps no record."""
+        self.status, self.record, self.remote_url = "failed", None, None
+        self.errors = [*self.errors, {"message": message, "details": details, "created_at": utcnow().isoformat()}]
+
+
+SLUG_PROBE_WINDOW = 16  # suffixes probed per query when a slug is taken
+IN_BATCH = 500  # values per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+
+
+def _batches(values: Sequence[Any], size: int = IN_BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def slug_base(text: str) -> str:
+    """The slug a text gives before de-duplication."""
+    # Truncate ourselves: this python-slugify keeps upper case when given max_length.
+    return slugify(text)[:240].strip("-") or "item"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -188,13 +225,16 @@ def jsonable(value: Any) -> Any:
 
 
 _HARVEST_DT = {f.name for f in fields(HarvestMetadata) if "datetime" in str(f.type)}
+_HARVEST_FIELDS = tuple(f.name for f in fields(HarvestMetadata))
 
 
 def harvest_to_json(meta: HarvestMetadata | None) -> dict | None:
     """HarvestMetadata as a JSON column value."""
     if meta is None:
         return None
-    return {k: jsonable(v) for k, v in asdict(meta).items() if v is not None}
+    # Flat fields: reading them directly spares asdict's recursive deep copies (a hot path).
+    values = ((name, getattr(meta, name)) for name in _HARVEST_FIELDS)
+    return {k: (v.isoformat() if isinstance(v, datetime) else jsonable(v)) for k, v in values if v is not None}
 
 
 def harvest_from_json(data: dict | None) -> HarvestMetadata:
@@ -218,6 +258,8 @@ class Catalog:
     def __init__(self, engine: sa.Engine, *, connection: sa.Connection | None = None) -> None:
         self.engine = engine
         self._connection = connection  # bound connection: writes join its transaction (previews)
+        self._licenses: Any = None  # the licence registry, built on first use
+        self._license_ids: set[str] | None = None
 
     # --- opening
     @classmethod
@@ -253,6 +295,27 @@ class Catalog:
             return
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _batch(self) -> Iterator[sa.Connection]:
+        """One transaction in which savepoints work, for a chunk of writes (SQLite: BEGIN IMMEDIATE)."""
+        if self._connection is not None:
+            conn = self._connection
+            self._begin_sqlite(conn, "BEGIN")
+            with conn.begin_nested():
+                yield conn
+            return
+        with self.engine.connect() as conn, conn.begin():
+            # pysqlite opens its transaction lazily, so a leading SAVEPOINT would become the outer
+            # transaction and its RELEASE would commit; an explicit BEGIN IMMEDIATE also takes the write
+            # lock up front, so concurrent workers wait (busy timeout) instead of failing to upgrade.
+            self._begin_sqlite(conn, "BEGIN IMMEDIATE")
+            yield conn
+
+    @staticmethod
+    def _begin_sqlite(conn: sa.Connection, statement: str) -> None:
+        if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql(statement)
 
     @contextmanager
     def sandbox(self) -> Iterator["Catalog"]:
@@ -291,15 +354,23 @@ class Catalog:
             ]
             if rows:
                 conn.execute(m.licenses.insert(), rows)
+        self._licenses, self._license_ids = None, None
         return len(rows)
 
     def license_ids(self) -> set[str]:
         """Ids of every licence in the registry table."""
-        with self._tx() as conn:
-            return set(conn.execute(sa.select(m.licenses.c.id)).scalars())
+        if self._license_ids is None:
+            with self._tx() as conn:
+                self._license_ids = set(conn.execute(sa.select(m.licenses.c.id)).scalars())
+        return set(self._license_ids)
 
     def license_registry(self):
-        """The licence registry built from the table rows."""
+        """The licence registry built from the table rows (built once per catalogue: licences only change by seeding)."""
+        if self._licenses is None:
+            self._licenses = self._build_license_registry()
+        return self._licenses
+
+    def _build_license_registry(self):
         from dataspace_assets.harvest.licenses import License, LicenseRegistry
 
         with self._tx() as conn:
@@ -319,17 +390,46 @@ class Catalog:
 
     # --- sources
     def _unique_slug(self, conn: sa.Connection, table: sa.Table, text: str, exclude_id: str | None = None) -> str:
-        # Truncate ourselves: this python-slugify keeps upper case when given max_length.
-        base = slugify(text)[:240].strip("-") or "item"
-        slug, n = base, 0
-        while True:
-            query = sa.select(table.c.id).where(table.c.slug == slug)
+        return self._unique_slugs(conn, table, [text], exclude_id=exclude_id)[0]
+
+    def _taken_slugs(
+        self, conn: sa.Connection, table: sa.Table, slugs: Iterable[str], exclude_id: str | None = None
+    ) -> set[str]:
+        taken: set[str] = set()
+        for batch in _batches(sorted(set(slugs))):
+            query = sa.select(table.c.slug).where(table.c.slug.in_(list(batch)))
             if exclude_id:
                 query = query.where(table.c.id != exclude_id)
-            if conn.execute(query).first() is None:
-                return slug
-            n += 1
-            slug = f"{base}-{n}"
+            taken.update(conn.execute(query).scalars())
+        return taken
+
+    def _unique_slugs(
+        self, conn: sa.Connection, table: sa.Table, texts: Sequence[str], exclude_id: str | None = None
+    ) -> list[str]:
+        """Free slugs for these texts: the base, else base-1, base-2 ... (one query when all bases are free)."""
+        bases = [slug_base(t) for t in texts]
+        need = Counter(bases)
+        taken = self._taken_slugs(conn, table, need, exclude_id)
+        free: dict[str, list[str]] = {}
+        for base in need:
+            free[base] = [] if base in taken else [base]
+            need[base] -= len(free[base])
+        start = dict.fromkeys(need, 1)
+        while any(n > 0 for n in need.values()):
+            # Equality probes, not LIKE or ranges: they use the unique index under any collation.
+            candidates = {
+                b: [f"{b}-{i}" for i in range(start[b], start[b] + n + SLUG_PROBE_WINDOW)]
+                for b, n in need.items()
+                if n > 0
+            }
+            taken = self._taken_slugs(conn, table, (c for cs in candidates.values() for c in cs), exclude_id)
+            for base, cs in candidates.items():
+                got = [c for c in cs if c not in taken and c not in need][: need[base]]
+                free[base].extend(got)
+                need[base] -= len(got)
+                start[base] += len(cs)
+        picks = {b: iter(v) for b, v in free.items()}
+        return [next(picks[b]) for b in bases]
 
     def insert_source(self, source: HarvestSource) -> HarvestSource:
         """Store a new source (its slug made unique from its name)."""
@@ -469,6 +569,16 @@ class Catalog:
         with self._tx() as conn:
             return [HarvestItem(**row) for row in conn.execute(query).mappings()]
 
+    def item_ids(self, job_id: str, *, status: str | None = None, kind: str | None = None) -> list[int]:
+        """Ids of a job's items in listing order, optionally by status or kind (no row is loaded)."""
+        query = sa.select(m.items.c.id).where(m.items.c.job_id == job_id).order_by(m.items.c.seq)
+        if status:
+            query = query.where(m.items.c.status == status)
+        if kind:
+            query = query.where(m.items.c.kind == kind)
+        with self._tx() as conn:
+            return list(conn.execute(query).scalars())
+
     def update_item(self, item_id: int, **values: Any) -> None:
         """Change fields of an item."""
         with self._tx() as conn:
@@ -496,42 +606,67 @@ class Catalog:
         return job
 
     # --- contact points
-    def _contact_point_id(self, conn: sa.Connection, contact: ContactPoint, *, create: bool) -> str | None:
+    def _contact_ids(self, conn: sa.Connection, contacts: Iterable[ContactPoint]) -> dict[tuple, str]:
+        """Ids of these contact points by (name, email, url), the missing ones created (one query per 500 names)."""
         t = m.contact_points
-        query = sa.select(t.c.id).where(
-            t.c.name == contact.name,
-            t.c.email.is_(None) if contact.email is None else t.c.email == contact.email,
-            t.c.url.is_(None) if contact.url is None else t.c.url == contact.url,
-        )
-        found = conn.execute(query).scalar()
-        if found or not create:
-            return found
-        cid = new_id()
-        conn.execute(t.insert().values(id=cid, name=contact.name, email=contact.email, url=contact.url))
-        return cid
+        keys = list(dict.fromkeys((c.name, c.email, c.url) for c in contacts if c.name))
+        found: dict[tuple, str] = {}
+        for batch in _batches(sorted({k[0] for k in keys})):
+            query = sa.select(t.c.id, t.c.name, t.c.email, t.c.url).where(t.c.name.in_(list(batch))).order_by(t.c.id)
+            for row in conn.execute(query):
+                found.setdefault((row.name, row.email, row.url), row.id)
+        missing = [{"id": new_id(), "name": n, "email": e, "url": u} for n, e, u in keys if (n, e, u) not in found]
+        if missing:
+            conn.execute(t.insert(), missing)
+            found.update({(r["name"], r["email"], r["url"]): r["id"] for r in missing})
+        return found
 
     def _load_contacts(self, conn: sa.Connection, link: sa.Table, key: sa.Column, record_id: str) -> list[ContactPoint]:
-        rows = conn.execute(
-            sa.select(m.contact_points, link.c.role)
-            .join(link, link.c.contact_point_id == m.contact_points.c.id)
-            .where(key == record_id)
-            .order_by(link.c.position)
-        ).mappings()
-        return [ContactPoint(name=r["name"], email=r["email"], url=r["url"], role=r["role"]) for r in rows]
+        return self._load_contacts_many(conn, link, key, [record_id]).get(record_id, [])
+
+    def _load_contacts_many(
+        self, conn: sa.Connection, link: sa.Table, key: sa.Column, record_ids: Sequence[str]
+    ) -> dict[str, list[ContactPoint]]:
+        out: dict[str, list[ContactPoint]] = {}
+        for batch in _batches(list(record_ids)):
+            rows = conn.execute(
+                sa.select(m.contact_points, link.c.role, key.label("owner_id"))
+                .join(link, link.c.contact_point_id == m.contact_points.c.id)
+                .where(key.in_(list(batch)))
+                .order_by(key, link.c.position)
+            ).mappings()
+            for r in rows:
+                out.setdefault(r["owner_id"], []).append(
+                    ContactPoint(name=r["name"], email=r["email"], url=r["url"], role=r["role"])
+                )
+        return out
 
     def _save_contacts(
-        self, conn: sa.Connection, link: sa.Table, key_name: str, record_id: str, contacts: list[ContactPoint]
+        self,
+        conn: sa.Connection,
+        link: sa.Table,
+        key_name: str,
+        owners: Sequence[tuple[str, list[ContactPoint]]],
+        *,
+        replace: Sequence[str],
     ) -> None:
-        conn.execute(link.delete().where(link.c[key_name] == record_id))
-        rows, seen = [], set()
-        for contact in contacts:
-            if not contact.name:
-                continue
-            cid = self._contact_point_id(conn, contact, create=True)
-            if (cid, contact.role) in seen:
-                continue
-            seen.add((cid, contact.role))
-            rows.append({key_name: record_id, "position": len(rows), "contact_point_id": cid, "role": contact.role})
+        """Link each record to its contact points (the links of `replace` records are rewritten)."""
+        for batch in _batches(list(replace)):
+            conn.execute(link.delete().where(link.c[key_name].in_(list(batch))))
+        ids = self._contact_ids(conn, (c for _, contacts in owners for c in contacts))
+        rows: list[dict] = []
+        for record_id, contacts in owners:
+            seen: set[tuple] = set()
+            for contact in contacts:
+                if not contact.name:
+                    continue
+                cid = ids[(contact.name, contact.email, contact.url)]
+                if (cid, contact.role) in seen:
+                    continue
+                seen.add((cid, contact.role))
+                rows.append(
+                    {key_name: record_id, "position": len(seen) - 1, "contact_point_id": cid, "role": contact.role}
+                )
         if rows:
             conn.execute(link.insert(), rows)
 
@@ -541,57 +676,78 @@ class Catalog:
             return conn.execute(sa.select(sa.func.count()).select_from(m.contact_points)).scalar() or 0
 
     # --- datasets
-    def _dataset_from_row(self, conn: sa.Connection, row: Any) -> DatasetRecord:
-        resources = [
-            ResourceRecord(
-                id=r["id"],
-                url=r["url"],
-                title=r["title"],
-                description=r["description"],
-                format=r["format"],
-                mime=r["mime"],
-                filesize=r["filesize"],
-                filetype=r["filetype"],
-                type=r["type"],
-                checksum=Checksum(**r["checksum"]) if r["checksum"] else None,
-                schema=r["schema"],
-                extras=dict(r["extras"] or {}),
-                harvest=dict(r["harvest"] or {}),
-            )
-            for r in conn.execute(
-                sa.select(m.resources).where(m.resources.c.dataset_id == row["id"]).order_by(m.resources.c.position)
-            ).mappings()
-        ]
-        return DatasetRecord(
-            id=row["id"],
-            title=row["title"],
-            description=row["description"],
-            acronym=row["acronym"],
-            tags=list(row["tags"] or []),
-            frequency=row["frequency"],
-            temporal_coverage=_temporal_from_json(row["temporal_coverage"]),
-            spatial=row["spatial"],
-            license=row["license"],
-            schema=row["schema"],
-            contact_points=self._load_contacts(
-                conn, m.dataset_contact_points, m.dataset_contact_points.c.dataset_id, row["id"]
-            ),
-            access_type=row["access_type"],
-            access_type_reason_category=row["access_type_reason_category"],
-            resources=resources,
-            extras=dict(row["extras"] or {}),
-            harvest=harvest_from_json(row["harvest"]),
-            archived=row["archived"],
-            organization=row["organization"],
-            owner=row["owner"],
-            private=bool(row["private"]),
+    @staticmethod
+    def _resource_from_row(r: Any) -> ResourceRecord:
+        return ResourceRecord(
+            id=r["id"],
+            url=r["url"],
+            title=r["title"],
+            description=r["description"],
+            format=r["format"],
+            mime=r["mime"],
+            filesize=r["filesize"],
+            filetype=r["filetype"],
+            type=r["type"],
+            checksum=Checksum(**r["checksum"]) if r["checksum"] else None,
+            schema=r["schema"],
+            extras=dict(r["extras"] or {}),
+            harvest=dict(r["harvest"] or {}),
         )
+
+    def _datasets_from_rows(self, conn: sa.Connection, rows: Sequence[Any]) -> list[DatasetRecord]:
+        """Records of these dataset rows, their resources and contacts loaded in two queries per 500."""
+        ids = [row["id"] for row in rows]
+        resources: dict[str, list[ResourceRecord]] = {}
+        for batch in _batches(ids):
+            query = (
+                sa.select(m.resources)
+                .where(m.resources.c.dataset_id.in_(list(batch)))
+                .order_by(m.resources.c.dataset_id, m.resources.c.position)
+            )
+            for r in conn.execute(query).mappings():
+                resources.setdefault(r["dataset_id"], []).append(self._resource_from_row(r))
+        contacts = self._load_contacts_many(conn, m.dataset_contact_points, m.dataset_contact_points.c.dataset_id, ids)
+        return [
+            DatasetRecord(
+                id=row["id"],
+                title=row["title"],
+                description=row["description"],
+                acronym=row["acronym"],
+                tags=list(row["tags"] or []),
+                frequency=row["frequency"],
+                temporal_coverage=_temporal_from_json(row["temporal_coverage"]),
+                spatial=row["spatial"],
+                license=row["license"],
+                schema=row["schema"],
+                contact_points=contacts.get(row["id"], []),
+                access_type=row["access_type"],
+                access_type_reason_category=row["access_type_reason_category"],
+                resources=resources.get(row["id"], []),
+                extras=dict(row["extras"] or {}),
+                harvest=harvest_from_json(row["harvest"]),
+                archived=row["archived"],
+                organization=row["organization"],
+                owner=row["owner"],
+                private=bool(row["private"]),
+            )
+            for row in rows
+        ]
 
     def get_dataset(self, dataset_id: str) -> DatasetRecord | None:
         """The dataset with this id, with its resources and contact points."""
+        return self.get_datasets([dataset_id]).get(dataset_id)
+
+    def get_datasets(self, dataset_ids: Iterable[str]) -> dict[str, DatasetRecord]:
+        """These datasets by id (the missing ones left out), with their resources and contact points."""
+        out: dict[str, DatasetRecord] = {}
+        ids = sorted(set(dataset_ids))
+        if not ids:
+            return out
         with self._tx() as conn:
-            row = conn.execute(sa.select(m.datasets).where(m.datasets.c.id == dataset_id)).mappings().first()
-            return self._dataset_from_row(conn, row) if row else None
+            for batch in _batches(ids):
+                rows = conn.execute(sa.select(m.datasets).where(m.datasets.c.id.in_(list(batch)))).mappings().all()
+                out.update((d.id, d) for d in self._datasets_from_rows(conn, rows))
+        return out
 
     def dataset_row(self, dataset_id: str) -> dict | None:
         """The raw row of a dataset (slug, deleted, created_at ...)."""
@@ -603,76 +759,129 @@ class Catalog:
         self, kind: str, remote_id: str, *, any_source: bool, domain: str | None = None, source_id: str | None = None
     ) -> str | None:
         """The id of the dataset (or dataservice) harvested under this remote id (spec 1.5)."""
+        found = self.find_by_remote_ids(
+            kind, [remote_id], any_source=lambda _: any_source, domain=domain, source_id=source_id
+        )
+        return found.get(remote_id)
+
+    def find_by_remote_ids(
+        self,
+        kind: str,
+        remote_ids: Sequence[str | None],
+        *,
+        any_source: Callable[[str], bool],
+        domain: str | None = None,
+        source_id: str | None = None,
+    ) -> dict[str, str]:
+        """Remote id -> id of the dataset (or dataservice) harvested under it, one query per 500 (spec 1.5).
+
+        A remote id for which `any_source` is true matches in any source; the others only within this
+        domain or this source.
+        """
         t = m.datasets if kind == "dataset" else m.dataservices
-        query = sa.select(t.c.id).where(t.c.harvest_remote_id == remote_id)
-        if not any_source:
-            conditions = []
-            if domain:
-                conditions.append(t.c.harvest_domain == domain)
-            if source_id:
-                conditions.append(t.c.harvest_source_id == source_id)
-            if not conditions:
-                return None
-            query = query.where(sa.or_(*conditions))
-        # The live record first, then the oldest: the one users already know.
-        query = query.order_by(t.c.deleted.is_not(None), t.c.created_at).limit(1)
+        scope = []
+        if domain:
+            scope.append(t.c.harvest_domain == domain)
+        if source_id:
+            scope.append(t.c.harvest_source_id == source_id)
+        found: dict[str, str] = {}
         with self._tx() as conn:
-            return conn.execute(query).scalar()
+            for batch in _batches(list(dict.fromkeys(r for r in remote_ids if r))):
+                shared = [r for r in batch if any_source(r)]
+                scoped = [r for r in batch if not any_source(r)]
+                conditions = []
+                if shared:
+                    conditions.append(t.c.harvest_remote_id.in_(shared))
+                if scoped and scope:
+                    conditions.append(sa.and_(t.c.harvest_remote_id.in_(scoped), sa.or_(*scope)))
+                if not conditions:
+                    continue
+                # The live record first, then the oldest: the one users already know.
+                query = (
+                    sa.select(t.c.id, t.c.harvest_remote_id)
+                    .where(sa.or_(*conditions))
+                    .order_by(t.c.deleted.is_not(None), t.c.created_at)
+                )
+                for record_id, remote_id in conn.execute(query):
+                    found.setdefault(remote_id, record_id)
+        return found
 
     def save_dataset(self, dataset: DatasetRecord) -> str:
         """Insert or update a dataset with its resources and contact points; return its id."""
         for attempt in range(3):
             try:
-                return self._save_dataset(dataset)
+                with self._tx() as conn:
+                    self._write_datasets(conn, [dataset])
+                assert dataset.id is not None
+                return dataset.id
             except sa.exc.IntegrityError:
                 # Two workers gave the same new slug at once: the loser retries with the next free one.
                 if self._connection is not None or attempt == 2:
                     raise
         raise AssertionError("unreachable")
 
-    def _save_dataset(self, dataset: DatasetRecord) -> str:
-        now = utcnow()
-        with self._tx() as conn:
-            exists = dataset.id is not None and conn.execute(
-                sa.select(m.datasets.c.id).where(m.datasets.c.id == dataset.id)
-            ).first()
-            dataset.id = dataset.id or new_id()
-            meta = dataset.harvest or HarvestMetadata()
-            values = {
-                "title": dataset.title,
-                "description": dataset.description or "",
-                "acronym": dataset.acronym,
-                "tags": list(dataset.tags or []),
-                "frequency": dataset.frequency,
-                "temporal_coverage": jsonable(dataset.temporal_coverage),
-                "spatial": jsonable(dataset.spatial),
-                "license": dataset.license,
-                "schema": jsonable(dataset.schema),
-                "access_type": dataset.access_type,
-                "access_type_reason_category": dataset.access_type_reason_category,
-                "extras": jsonable(dataset.extras or {}),
-                "harvest": harvest_to_json(dataset.harvest),
-                "harvest_source_id": meta.source_id,
-                "harvest_remote_id": meta.remote_id,
-                "harvest_domain": meta.domain,
-                "harvest_last_update": meta.last_update,
-                "archived": dataset.archived,
-                "private": dataset.private,
-                "organization": dataset.organization,
-                "owner": dataset.owner,
-                "last_modified": now,
-            }
-            if exists:
-                conn.execute(m.datasets.update().where(m.datasets.c.id == dataset.id).values(**values))
-            else:
-                slug = self._unique_slug(conn, m.datasets, dataset.title or dataset.id)
-                conn.execute(m.datasets.insert().values(id=dataset.id, slug=slug, created_at=now, **values))
-            self._save_resources(conn, dataset)
-            self._save_contacts(conn, m.dataset_contact_points, "dataset_id", dataset.id, dataset.contact_points)
-        return dataset.id
+    @staticmethod
+    def _dataset_values(dataset: DatasetRecord, now: datetime) -> dict:
+        meta = dataset.harvest or HarvestMetadata()
+        return {
+            "title": dataset.title,
+            "description": dataset.description or "",
+            "acronym": dataset.acronym,
+            "tags": list(dataset.tags or []),
+            "frequency": dataset.frequency,
+            "temporal_coverage": jsonable(dataset.temporal_coverage),
+            "spatial": jsonable(dataset.spatial),
+            "license": dataset.license,
+            "schema": jsonable(dataset.schema),
+            "access_type": dataset.access_type,
+            "access_type_reason_category": dataset.access_type_reason_category,
+            "extras": jsonable(dataset.extras or {}),
+            "harvest": harvest_to_json(dataset.harvest),
+            "harvest_source_id": meta.source_id,
+            "harvest_remote_id": meta.remote_id,
+            "harvest_domain": meta.domain,
+            "harvest_last_update": meta.last_update,
+            "archived": dataset.archived,
+            "private": dataset.private,
+            "organization": dataset.organization,
+            "owner": dataset.owner,
+            "last_modified": now,
+        }
 
-    def _save_resources(self, conn: sa.Connection, dataset: DatasetRecord) -> None:
-        conn.execute(m.resources.delete().where(m.resources.c.dataset_id == dataset.id))
+    def _write_datasets(self, conn: sa.Connection, datasets: Sequence[DatasetRecord]) -> None:
+        """Insert or update these datasets, resources and contacts with a handful of statements for all."""
+        now = utcnow()
+        existing: set[str] = set()
+        for batch in _batches([d.id for d in datasets if d.id]):
+            existing.update(conn.execute(sa.select(m.datasets.c.id).where(m.datasets.c.id.in_(list(batch)))).scalars())
+        new = [d for d in datasets if d.id not in existing]
+        for dataset in new:
+            dataset.id = dataset.id or new_id()
+        slugs = self._unique_slugs(conn, m.datasets, [d.title or d.id or "" for d in new])
+        if new:
+            conn.execute(
+                m.datasets.insert(),
+                [
+                    {"id": d.id, "slug": slug, "created_at": now, **self._dataset_values(d, now)}
+                    for d, slug in zip(new, slugs)
+                ],
+            )
+        updated = [d.id for d in datasets if d.id in existing]
+        if updated:
+            conn.execute(
+                m.datasets.update().where(m.datasets.c.id == sa.bindparam("b_id")),
+                [{"b_id": d.id, **self._dataset_values(d, now)} for d in datasets if d.id in existing],
+            )
+            for batch in _batches(updated):
+                conn.execute(m.resources.delete().where(m.resources.c.dataset_id.in_(list(batch))))
+        resources = [row for d in datasets for row in self._resource_rows(d)]
+        if resources:
+            conn.execute(m.resources.insert(), resources)
+        owners = [(d.id, d.contact_points) for d in datasets if d.id]
+        self._save_contacts(conn, m.dataset_contact_points, "dataset_id", owners, replace=updated)
+
+    @staticmethod
+    def _resource_rows(dataset: DatasetRecord) -> list[dict]:
         rows, seen = [], set()
         for position, res in enumerate(dataset.resources):
             if not res.id or res.id in seen:
@@ -697,8 +906,71 @@ class Catalog:
                     "harvest": jsonable(res.harvest or {}) or None,
                 }
             )
-        if rows:
-            conn.execute(m.resources.insert(), rows)
+        return rows
+
+    # --- storing a chunk of harvested items
+    def store_outcomes(self, outcomes: Sequence[ItemOutcome]) -> None:
+        """Store a chunk's records and item statuses in one transaction; a record that cannot be stored fails its item only."""
+        if not outcomes:
+            return
+        with self._batch() as conn:
+            datasets = [o for o in outcomes if o.record is not None and o.kind == "dataset"]
+            self._store_isolated(conn, datasets, lambda c, records: self._write_datasets(c, records))
+            for outcome in outcomes:
+                if outcome.record is not None and outcome.kind == "dataservice":
+                    self._store_isolated(conn, [outcome], lambda c, records: self._write_dataservice(c, records[0]))
+            self._finish_items(conn, outcomes)
+
+    def _store_isolated(
+        self,
+        conn: sa.Connection,
+        outcomes: Sequence[ItemOutcome],
+        write: Callable[[sa.Connection, list], None],
+    ) -> None:
+        """Write the records together; if that fails, each in its own savepoint, failing only the bad ones."""
+        if not outcomes:
+            return
+        if len(outcomes) > 1:
+            try:
+                with conn.begin_nested():
+                    write(conn, [o.record for o in outcomes])
+                return
+            except Exception:  # noqa: BLE001 - some record cannot be stored: find which, one by one
+                pass
+        for outcome in outcomes:
+            for attempt in (1, 2):
+                try:
+                    with conn.begin_nested():
+                        write(conn, [outcome.record])
+                    break
+                except Exception as exc:  # noqa: BLE001 - this item fails, the chunk goes on
+                    # An IntegrityError may be a slug another worker took meanwhile: probe once more.
+                    if attempt == 1 and isinstance(exc, sa.exc.IntegrityError) and self._connection is None:
+                        continue
+                    reason = getattr(exc, "orig", None) or exc
+                    outcome.fail(f"could not store the {outcome.kind}: {reason}", traceback.format_exc())
+                    break
+
+    def _finish_items(self, conn: sa.Connection, outcomes: Sequence[ItemOutcome]) -> None:
+        """Write every item's final status, errors and logs in one statement."""
+        now = utcnow()
+        rows = []
+        for o in outcomes:
+            record_id = o.record.id if o.record is not None and o.status == "done" else None
+            rows.append(
+                {
+                    "b_id": o.item_id,
+                    "status": o.status,
+                    "errors": o.errors,
+                    "logs": o.logs,
+                    "started": o.started,
+                    "ended": o.ended or now,
+                    "remote_url": o.remote_url if record_id else None,
+                    "dataset_id": record_id if o.kind != "dataservice" else None,
+                    "dataservice_id": record_id if o.kind == "dataservice" else None,
+                }
+            )
+        conn.execute(m.items.update().where(m.items.c.id == sa.bindparam("b_id")), rows)
 
     def list_datasets(self, *, source_id: str | None = None, include_deleted: bool = False) -> list[DatasetRecord]:
         """Datasets (of one source when given), by title."""
@@ -708,7 +980,7 @@ class Catalog:
         if not include_deleted:
             query = query.where(m.datasets.c.deleted.is_(None))
         with self._tx() as conn:
-            return [self._dataset_from_row(conn, row) for row in conn.execute(query).mappings()]
+            return self._datasets_from_rows(conn, conn.execute(query).mappings().all())
 
     def count(self, kind: str) -> int:
         """How many rows a catalogue table holds (datasets, resources, dataservices, jobs ...)."""
@@ -746,13 +1018,15 @@ class Catalog:
             )
             conn.execute(m.resources.update().where(m.resources.c.dataset_id == dataset_id).values(harvest=None))
 
-    def records_of_source(self, kind: str, source_id: str) -> list[dict]:
+    def records_of_source(self, kind: str, source_id: str, *, updated_before: datetime | None = None) -> list[dict]:
         """Raw rows (id, remote id, last update, archive state) of a source's datasets or dataservices."""
         t = m.datasets if kind == "dataset" else m.dataservices
         archived = t.c.archived if kind == "dataset" else t.c.archived_at
         query = sa.select(
             t.c.id, t.c.harvest_remote_id, t.c.harvest_last_update, t.c.harvest, archived.label("archived")
         ).where(t.c.harvest_source_id == source_id, t.c.deleted.is_(None))
+        if updated_before is not None:
+            query = query.where(t.c.harvest_last_update < updated_before)
         with self._tx() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
@@ -793,46 +1067,54 @@ class Catalog:
 
     def save_dataservice(self, service: DataserviceRecord) -> str:
         """Insert or update a dataservice and its served datasets; return its id."""
-        now = utcnow()
         with self._tx() as conn:
-            exists = service.id is not None and conn.execute(
-                sa.select(m.dataservices.c.id).where(m.dataservices.c.id == service.id)
-            ).first()
-            service.id = service.id or new_id()
-            meta = service.harvest or HarvestMetadata()
-            values = {
-                "title": service.title,
-                "description": service.description or "",
-                "base_api_url": service.base_api_url,
-                "machine_documentation_url": service.machine_documentation_url,
-                "license": service.license,
-                "tags": list(service.tags or []),
-                "extras": jsonable(service.extras or {}),
-                "harvest": harvest_to_json(service.harvest),
-                "harvest_source_id": meta.source_id,
-                "harvest_remote_id": meta.remote_id,
-                "harvest_domain": meta.domain,
-                "harvest_last_update": meta.last_update,
-                "archived_at": service.archived_at,
-                "organization": service.organization,
-                "owner": service.owner,
-                "last_modified": now,
-            }
-            if exists:
-                conn.execute(m.dataservices.update().where(m.dataservices.c.id == service.id).values(**values))
-            else:
-                conn.execute(m.dataservices.insert().values(id=service.id, created_at=now, **values))
-            conn.execute(m.dataservice_datasets.delete().where(m.dataservice_datasets.c.dataservice_id == service.id))
-            known = set(
-                conn.execute(sa.select(m.datasets.c.id).where(m.datasets.c.id.in_(list(service.datasets)))).scalars()
-            )
-            links = [{"dataservice_id": service.id, "dataset_id": d} for d in dict.fromkeys(service.datasets) if d in known]
-            if links:
-                conn.execute(m.dataservice_datasets.insert(), links)
-            self._save_contacts(
-                conn, m.dataservice_contact_points, "dataservice_id", service.id, service.contact_points
-            )
+            self._write_dataservice(conn, service)
+        assert service.id is not None
         return service.id
+
+    def _write_dataservice(self, conn: sa.Connection, service: DataserviceRecord) -> None:
+        now = utcnow()
+        exists = service.id is not None and conn.execute(
+            sa.select(m.dataservices.c.id).where(m.dataservices.c.id == service.id)
+        ).first()
+        service.id = service.id or new_id()
+        meta = service.harvest or HarvestMetadata()
+        values = {
+            "title": service.title,
+            "description": service.description or "",
+            "base_api_url": service.base_api_url,
+            "machine_documentation_url": service.machine_documentation_url,
+            "license": service.license,
+            "tags": list(service.tags or []),
+            "extras": jsonable(service.extras or {}),
+            "harvest": harvest_to_json(service.harvest),
+            "harvest_source_id": meta.source_id,
+            "harvest_remote_id": meta.remote_id,
+            "harvest_domain": meta.domain,
+            "harvest_last_update": meta.last_update,
+            "archived_at": service.archived_at,
+            "organization": service.organization,
+            "owner": service.owner,
+            "last_modified": now,
+        }
+        if exists:
+            conn.execute(m.dataservices.update().where(m.dataservices.c.id == service.id).values(**values))
+        else:
+            conn.execute(m.dataservices.insert().values(id=service.id, created_at=now, **values))
+        conn.execute(m.dataservice_datasets.delete().where(m.dataservice_datasets.c.dataservice_id == service.id))
+        known: set[str] = set()
+        for batch in _batches(list(dict.fromkeys(service.datasets))):
+            known.update(conn.execute(sa.select(m.datasets.c.id).where(m.datasets.c.id.in_(list(batch)))).scalars())
+        links = [{"dataservice_id": service.id, "dataset_id": d} for d in dict.fromkeys(service.datasets) if d in known]
+        if links:
+            conn.execute(m.dataservice_datasets.insert(), links)
+        self._save_contacts(
+            conn,
+            m.dataservice_contact_points,
+            "dataservice_id",
+            [(service.id, service.contact_points)],
+            replace=[service.id] if exists else [],
+        )
 
     def list_dataservices(self, *, source_id: str | None = None) -> list[DataserviceRecord]:
         """Dataservices (of one source when given), by title."""

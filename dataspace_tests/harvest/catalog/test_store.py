@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from dataspace_assets.harvest import actions
-from dataspace_assets.harvest.catalog import Catalog
+from dataspace_assets.harvest.catalog import Catalog, utcnow
+from dataspace_assets.harvest.catalog.store import ItemOutcome
 from dataspace_assets.harvest.records import (
     Checksum,
     ContactPoint,
@@ -89,3 +90,40 @@ def test_dataservice_links_only_known_datasets(catalog: Catalog) -> None:
     service = catalog.get_dataservice(service_id)
     assert service.datasets == [dataset_id]
     assert service.base_api_url == "http://x.test/api"
+
+
+# ------------------------------------------------------------------ a chunk of harvested items
+def _pending_items(catalog: Catalog, count: int) -> tuple[str, list[int]]:
+    source = actions.create_source(catalog, backend="factory", url="http://chunk.test/", name="Chunk")
+    job = catalog.create_job(source.id)
+    catalog.add_items(job.id, [{"remote_id": str(i)} for i in range(count)])
+    return job.id, [i.id for i in catalog.get_items(job.id)]
+
+
+def _done(item_id: int, title: str, **record) -> ItemOutcome:
+    return ItemOutcome(item_id=item_id, kind="dataset", status="done", started=utcnow(),
+                       record=DatasetRecord(title=title, **record))
+
+
+def test_a_chunk_gets_unique_slugs_with_few_probes(catalog: Catalog) -> None:
+    catalog.save_dataset(DatasetRecord(title="Same"))
+    _, ids = _pending_items(catalog, 4)
+    outcomes = [_done(ids[0], "Same"), _done(ids[1], "Same 1"), _done(ids[2], "Same"), _done(ids[3], "Other")]
+    catalog.store_outcomes(outcomes)
+    slugs = [catalog.dataset_row(o.record.id)["slug"] for o in outcomes]
+    assert slugs == ["same-2", "same-1", "same-3", "other"]  # "same-1" is another title's own slug
+
+
+def test_one_record_that_cannot_be_stored_fails_alone(catalog: Catalog) -> None:
+    job_id, ids = _pending_items(catalog, 3)
+    bad = _done(ids[1], "Bad", resources=[ResourceRecord(url="http://x.test/b.csv")], extras={"x": object()})
+    outcomes = [_done(ids[0], "Good 0"), bad, _done(ids[2], "Good 2")]
+    catalog.store_outcomes(outcomes)
+    assert [o.status for o in outcomes] == ["done", "failed", "done"]
+    assert bad.errors[0]["message"].startswith("could not store the dataset: ")
+    assert "Traceback" in bad.errors[0]["details"]
+    assert sorted(d.title for d in catalog.list_datasets()) == ["Good 0", "Good 2"]
+    assert catalog.count("resources") == 0  # nothing of the bad record is left behind
+    items = catalog.get_items(job_id)  # statuses are written in the same transaction
+    assert [(i.status, bool(i.dataset_id)) for i in items] == [("done", True), ("failed", False), ("done", True)]
+    assert all(i.started is not None and i.ended >= i.started for i in items)
