@@ -48,11 +48,17 @@ def test_getrecords_paging_and_mapping(catalog, csw_server) -> None:
     contacts = {(c.name, c.role) for c in datasets["0ae299e7-10d6-4290-944e-c6c62e2aeabf"].contact_points}
     assert contacts == {("Géo2France", "contact"), ("Géo2France", "publisher"), ("Odema", "contact"), ("Odema", "publisher")}
     assert ("Odema", "odema@cerdd.org") in {(c.name, c.email) for c in datasets["0ae299e7-10d6-4290-944e-c6c62e2aeabf"].contact_points}
-    before = sorted((d.id, tuple(sorted(r.id for r in d.resources))) for d in catalog.list_datasets(source_id=source.id))
+    def state():
+        datasets = sorted(
+            (d.id, d.harvest.remote_id, d.title, tuple(sorted((r.id, r.url, r.title) for r in d.resources)))
+            for d in catalog.list_datasets(source_id=source.id)
+        )
+        return datasets, {t: catalog.count(t) for t in ("datasets", "dataservices", "contact_points")}
+
+    before = state()
     _, again = run(catalog, csw_server)
-    assert statuses(again) == {"done": 6}
-    after = sorted((d.id, tuple(sorted(r.id for r in d.resources))) for d in catalog.list_datasets(source_id=source.id))
-    assert after == before and catalog.count("datasets") == 6
+    assert again.job.status == "done" and statuses(again) == {"done": 6}
+    assert state() == before and catalog.count("datasets") == 6
 
 
 def test_geodcatap_feature_switches_the_output_schema(catalog, csw_server) -> None:
