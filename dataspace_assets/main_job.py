@@ -10,11 +10,8 @@ import dagster as dg
 from dataspace_assets.definitions import build_definitions
 from dataspace_assets.harvest import sync_declared_sources
 from dataspace_assets.instance import get_instance
+from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
 from dataspace_assets.settings import Settings
-
-# The summary is the output; Dagster's per-event DEBUG lines stay in the run's logs in the UI.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
 
 @dataclass
 class Materialized:
@@ -68,13 +65,8 @@ def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition:
             )
         )
     if not result.success:
-        for event in result.get_step_failure_events():
-            error = event.step_failure_data.error
-            # Dagster wraps what the asset raised; the user needs the innermost cause, not the wrapper.
-            while error is not None and error.cause is not None:
-                error = error.cause
-            message = error.message.strip() if error else "failed"
-            report.failures.append(f"{event.step_key}{f' [{partition}]' if partition else ''}: {message}")
+        for step, message in failure_messages(result):
+            report.failures.append(f"{step}{f' [{partition}]' if partition else ''}: {message}")
 
 
 def run_main_job(
@@ -104,7 +96,7 @@ def run_main_job(
     if unpartitioned:
         echo(f"materializing {len(unpartitioned)} asset(s) ...")
         result = job.execute_in_process(
-            instance=instance, asset_selection=unpartitioned, run_config=QUIET, raise_on_error=False
+            instance=instance, asset_selection=unpartitioned, run_config=QUIET_RUN_CONFIG, raise_on_error=False
         )
         _record(report, result, None)
     for partitions_def, keys in by_partitions.items():
@@ -118,7 +110,7 @@ def run_main_job(
                 instance=instance,
                 asset_selection=keys,
                 partition_key=partition_key,
-                run_config=QUIET,
+                run_config=QUIET_RUN_CONFIG,
                 raise_on_error=False,
             )
             _record(report, result, partition_key)

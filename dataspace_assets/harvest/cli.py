@@ -204,6 +204,7 @@ def _run(args: argparse.Namespace) -> int:
     from dataspace_assets.harvest.assets import run_tags
     from dataspace_assets.harvest.catalog import utcnow
     from dataspace_assets.harvest.sources_config import add_partitions
+    from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
 
     settings = _settings(args)
     catalog = _catalog(args)
@@ -233,6 +234,7 @@ def _run(args: argparse.Namespace) -> int:
             instance=instance,
             partition_key=source.id,
             tags=run_tags(source.id, source.slug, source.domain, args.max_items),
+            run_config=QUIET_RUN_CONFIG,
             raise_on_error=False,
         )
     finally:
@@ -240,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
         thread.join()
     jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
     if not jobs:
-        errors = [e.step_failure_data.error.message.strip() for e in result.get_step_failure_events()]
+        errors = [message for _, message in failure_messages(result)]
         raise DataspaceError(f"harvest run {result.run_id} of {source.slug} failed: {'; '.join(errors) or 'no job'}")
     job = jobs[0]
     _print_job(job, source.slug)

@@ -1,0 +1,20 @@
+"""Runs the `dataspace` command executes in process: quiet console logs, failures named by their cause."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# The command prints its own summary or progress bar; Dagster's per-event DEBUG lines stay in the
+# run's logs in the UI, and warnings and errors still reach the terminal.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
+    """(step key, message) of every failed step, with the innermost cause rather than Dagster's wrapper."""
+    failures = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        failures.append((event.step_key or "run", error.message.strip() if error else "failed"))
+    return failures
