@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -61,8 +61,7 @@ PLACEHOLDER = re.compile(r"\$\(([a-z][A-Za-z0-9_-]*)((?:\.[a-z][A-Za-z0-9_-]*)*)
 _GLOB_PLACEHOLDER = re.compile(r"\$\(inputs\.([^)]*)\)")
 _BARE_PLACEHOLDER = re.compile(r"inputs\.([A-Za-z][A-Za-z0-9_-]*)")
 
-_INPUT_KEYS = frozenset({"type", "description", "value"})
-_RESOURCE_KEYS = frozenset({"type", "description", "value"})
+_INPUT_KEYS = _RESOURCE_KEYS = frozenset({"type", "description", "value"})
 _OUTPUT_KEYS = frozenset({"type", "description"})
 _MODEL_INPUT_KEYS = frozenset({"type", "description", "value", "prefix"})
 _MODEL_OUTPUT_KEYS = frozenset({"type", "description", "glob"})
@@ -234,7 +233,17 @@ def check_manifest(data: Any, *, version: str | None = None, file: str = MANIFES
         _schema_problem(error, chosen, out)
     parser = _Parser(doc, chosen, out)
     manifest = parser.manifest()
-    return ManifestResult(manifest, tuple(sort_problems(out, data)), frozenset(parser.opaque))
+    problems: list[Problem] = list(out)
+    if doc is not data and "resources" not in data:
+        # the alias was read as `resources`: point at the key the file really has
+        problems = [_under_alias(p) for p in problems]
+    return ManifestResult(manifest, tuple(sort_problems(problems, data)), frozenset(parser.opaque))
+
+
+def _under_alias(problem: Problem) -> Problem:
+    if problem.path[:1] != ("resources",):
+        return problem
+    return replace(problem, path=("internal_resources", *problem.path[1:]))
 
 
 def _choose_version(data: dict, override: str | None, out: Problems) -> str | None:
@@ -514,13 +523,7 @@ class _Parser:
         else:  # json: any JSON value
             ok = True
         if not ok:
-            expected = {
-                "boolean": "a boolean",
-                "integer": "an integer",
-                "number": "a number",
-                "array": "an array",
-                "object": "an object",
-            }.get(type_, "a string")
+            expected = _JSON_KINDS.get(type_, "a string")  # string and secret values are strings
             self.out.error(where, "value-type", f"expected {expected} for type {type_}, got {describe(raw)}")
         return raw
 
@@ -859,7 +862,8 @@ class _Parser:
         copyrights = []
         for item in raw.get("copyrights", []) if isinstance(raw.get("copyrights"), list) else []:
             if isinstance(item, dict) and isinstance(item.get("years"), list):
-                years = tuple(y for y in item["years"] if isinstance(y, int) and not isinstance(y, bool))
+                # JSON Schema counts 2024.0 as an integer: keep it, as an int
+                years = tuple(int(y) for y in item["years"] if _is_integer(y))
                 copyrights.append(Copyright(_str(item.get("company")) or "", years))
         return License(
             _str(raw.get("name")) or "", _str(raw.get("url")) or "", _str(raw.get("description")), tuple(copyrights)
@@ -920,6 +924,13 @@ class _Parser:
                 continue
             found[name] = Resource(name, "Data", DataRef(item["source_url"]))
         return found
+
+
+def _is_integer(value: Any) -> bool:
+    """An integer as JSON Schema counts one: 2024 or 2024.0, not true, 2024.5 or infinity."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
 def _str(value: Any) -> str | None:

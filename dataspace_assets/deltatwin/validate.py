@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dataspace_assets.deltatwin.files import load_json, load_yaml
 from dataspace_assets.deltatwin.manifest import MANIFEST_FILE, Manifest, ManifestResult, check_manifest
-from dataspace_assets.deltatwin.problems import Problem, Problems
+from dataspace_assets.deltatwin.problems import Problem, Problems, sort_problems
 from dataspace_assets.deltatwin.registry import FolderRegistry
 from dataspace_assets.deltatwin.workflow import (
     WORKFLOW_FILE,
@@ -124,7 +124,7 @@ def _validate_workflow(
     if parsed.workflow is None:
         return None, None, problems
     twin, checked = check_workflow(parsed, manifest, resolve=resolve, data=data, file=path.name)
-    return parsed.workflow, twin, problems + list(checked)
+    return parsed.workflow, twin, sort_problems(problems + list(checked), data)  # reading and checks, in file order
 
 
 def _hint_other_workflow_names(path: Path, out: Problems) -> None:

@@ -182,6 +182,15 @@ def test_copyright_years_are_unique_integers_from_1970_to_2100(years, expected) 
         assert result.manifest.license.copyrights[0].years == tuple(years)
 
 
+def test_a_year_written_2024_0_is_an_integer_and_kept_as_one() -> None:
+    # JSON Schema counts 2024.0 as an integer, as delta-core's validator does: it must not vanish from the model
+    doc = minimal_manifest(license={**LICENSE, "copyrights": [{"company": "ESA", "years": [2024.0, 2025]}]})
+    result = check_manifest(doc)
+    assert result.ok and result.problems == ()
+    years = result.manifest.license.copyrights[0].years
+    assert years == (2024, 2025) and all(type(y) is int for y in years)
+
+
 @pytest.mark.parametrize("version", ["1.0", "1.1", "1.2", "1.3", "1.4"])
 def test_duplicate_years_fail_in_every_version(version) -> None:
     doc = {
@@ -376,6 +385,7 @@ def test_unknown_types_are_errors(section) -> None:
         ("number", "2.5", 'expected a number for type number, got string "2.5"'),
         ("array", {}, "expected an array for type array, got an object"),
         ("object", [], "expected an object for type object, got an array"),
+        ("secret", 3, "expected a string for type secret, got integer 3"),
         ("Data", 3, "expected a URL string or an object with url for type Data, got integer 3"),
     ],
 )
@@ -427,6 +437,17 @@ def test_internal_resources_is_read_as_resources_with_a_warning() -> None:
         ("warning", "resources-alias", "manifest.json: internal_resources")
     ]
     assert result.manifest.resources == {"r": Resource("r", "string", "v")}
+
+
+def test_problems_inside_internal_resources_are_located_under_the_key_the_file_has() -> None:
+    result = check_manifest(
+        minimal_manifest(internal_resources={"r": {"type": "string", "value": "v", "zz": 1}, "q": {"type": "string"}})
+    )
+    assert [(p.severity, p.code, p.location) for p in result.problems] == [
+        ("warning", "resources-alias", "manifest.json: internal_resources"),
+        ("error", "unknown-key", "manifest.json: internal_resources.r.zz"),
+        ("error", "missing-key", "manifest.json: internal_resources.q.value"),
+    ]
 
 
 def test_resources_and_internal_resources_together_are_an_error() -> None:

@@ -115,6 +115,8 @@ def test_unreadable_files(twin_folder) -> None:
             "for the tag 'tag:yaml.org,2002:python/object/apply:os.system'",
         ),
         ("nodes: []\nedges: []\nwhen: 2025-13-45\n", "yaml-syntax", "invalid YAML: ValueError: month must be in 1..12"),
+        ("nodes: " + "[" * 100000 + "]" * 100000 + "\nedges: []", "yaml-syntax", "invalid YAML: nested too deeply"),
+        ("nodes: " + "{a: " * 5000 + "1" + "}" * 5000, "yaml-syntax", "invalid YAML: nested too deeply"),
         ("", "wrong-type", "expected a mapping with nodes and edges, got an empty file"),
         ("- a\n- b\n", "wrong-type", "expected a mapping with nodes and edges, got an array"),
     ],
@@ -203,3 +205,15 @@ def test_the_project_example_twin_validates_cleanly() -> None:
     assert report.problems == ()
     assert report.twin.order == ("text", "min_length", "count", "counts")
     assert report.twin.nodes["count"].inputs == {"text": Port("text"), "min_length": Port("min_length")}
+
+
+def test_workflow_problems_from_reading_and_from_the_checks_print_in_file_order(twin_folder) -> None:
+    workflow = {
+        "nodes": [{"id": "a", "ref": "inputs.a"}, {"id": "o", "ref": "outputs.o"}],
+        "edges": [{"from": {"id": "ghost"}, "to": {"id": "o"}}, {"from": {"id": 1.5}, "to": {"id": "o"}}],
+    }
+    report = validate_folder(twin_folder(MANIFEST, workflow))
+    assert triples(report.problems) == [
+        ("error", "dangling-edge", "workflow.yml: edges[0].from.id"),  # found by the checks
+        ("error", "bad-node-id", "workflow.yml: edges[1].from.id"),  # found while reading
+    ]
