@@ -12,7 +12,13 @@ def _validate(args: argparse.Namespace) -> int:
     """Print every problem of a twin folder (or a JSON list with --json); exit 1 on any error, 0 otherwise."""
     from dataspace_assets.deltatwin.validate import validate_folder
 
-    report = validate_folder(Path(args.dir), version=args.as_version, registries=[Path(r) for r in args.registry])
+    report = validate_folder(
+        Path(args.dir),
+        version=args.as_version,
+        registries=[Path(r) for r in args.registry],
+        inputs=Path(args.inputs) if args.inputs is not None else None,
+        publish=args.publish,
+    )
     if args.json:
         print(report.to_json())
     else:
@@ -43,6 +49,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     validate.add_argument("dir", metavar="DIR", help="the folder holding manifest.json and workflow.yml")
     validate.add_argument("--json", action="store_true", help="print the problems as a JSON list")
     validate.add_argument(
+        "--inputs",
+        metavar="FILE",
+        help="also check a run's inputs file {name: {type, value | url | secret_value}} against the manifest",
+    )
+    schema = validate.add_mutually_exclusive_group()  # publishing always validates as 1.4
+    schema.add_argument(
+        "--publish",
+        metavar="VERSION",
+        help="check the folder can be published as VERSION (PEP 440; the manifest validated as 1.4)",
+    )
+    schema.add_argument(
         "--as-version",
         choices=SUPPORTED_VERSIONS,
         metavar="VERSION",

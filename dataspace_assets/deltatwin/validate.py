@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataspace_assets.deltatwin.files import load_json, load_yaml
+from dataspace_assets.deltatwin.inputs import BoundInputs, check_inputs_file
 from dataspace_assets.deltatwin.manifest import MANIFEST_FILE, Manifest, ManifestResult, check_manifest
 from dataspace_assets.deltatwin.problems import Problem, Problems, sort_problems
+from dataspace_assets.deltatwin.publish import PUBLISH_SCHEMA, check_publish_version
 from dataspace_assets.deltatwin.registry import FolderRegistry
 from dataspace_assets.deltatwin.workflow import (
     WORKFLOW_FILE,
@@ -30,12 +32,13 @@ class TwinFolderError(DataspaceError):
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """What `twin validate` found: every problem, and the parsed twin (`twin` only when there is no error)."""
+    """What `twin validate` found: every problem, the parsed twin and the bound run inputs (each only without error)."""
 
     problems: tuple[Problem, ...]
     manifest: Manifest | None = None
     workflow: Workflow | None = None
     twin: TwinGraph | None = None
+    inputs: BoundInputs | None = None  # only when an inputs file was checked and nothing is an error
 
     @property
     def ok(self) -> bool:
@@ -75,16 +78,40 @@ def _count(n: int, word: str) -> str:
 
 
 def validate_folder(
-    folder: Path | str, *, version: str | None = None, registries: Iterable[Path] = ()
+    folder: Path | str,
+    *,
+    version: str | None = None,
+    registries: Iterable[Path] = (),
+    inputs: Path | str | None = None,
+    publish: str | None = None,
 ) -> ValidationReport:
-    """Validate `folder/manifest.json` and `folder/workflow.yml`; the folder itself must exist."""
+    """Validate `folder/manifest.json` and `folder/workflow.yml`, and optionally a run's inputs file or a publish."""
     folder = Path(folder)
     if not folder.exists():
         raise TwinFolderError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise TwinFolderError(f"{folder}: not a folder (give the folder holding manifest.json and workflow.yml)")
+    if publish is not None:
+        if version not in (None, PUBLISH_SCHEMA):
+            raise ValueError(f"publishing validates the manifest as {PUBLISH_SCHEMA}, not {version}")
+        version = PUBLISH_SCHEMA
     workflow_path = folder / WORKFLOW_FILE
-    return validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=_resolver(registries))
+    report = validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=_resolver(registries))
+    before: tuple[Problem, ...] = check_publish_version(publish) if publish is not None else ()
+    if inputs is None:
+        return _extended(report, before, (), None)
+    checked = check_inputs_file(Path(inputs), report.manifest)
+    return _extended(report, before, checked.problems, checked.inputs)
+
+
+def _extended(
+    report: ValidationReport, before: tuple[Problem, ...], after: tuple[Problem, ...], inputs: BoundInputs | None
+) -> ValidationReport:
+    """The folder's report with the publish problems first and the inputs file's last; twin and inputs only if clean."""
+    problems = before + report.problems + after
+    clean = not any(p.severity == "error" for p in problems)
+    twin = report.twin if clean else None
+    return ValidationReport(problems, report.manifest, report.workflow, twin, inputs if clean else None)
 
 
 def validate_files(

@@ -6,9 +6,13 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from dataspace_assets.cli import main
-from dataspace_tests.deltatwin.helpers import minimal_manifest
+from dataspace_tests.deltatwin.helpers import PREFIX, minimal_manifest
 from dataspace_tests.services import PROJECT_ROOT
+
+EMPTY = {"nodes": [], "edges": []}
 
 
 def test_a_valid_folder_prints_its_warnings_and_exits_0(example_twin, capsys) -> None:
@@ -122,3 +126,97 @@ def test_a_broken_folder_never_gives_a_traceback_from_the_installed_command(tmp_
         "error   workflow.yml: not UTF-8 text (byte 8) [file-unreadable]",
         f"{tmp_path}: invalid (2 errors)",
     ]
+
+
+# -- --inputs and --publish ----------------------------------------------------------------------
+
+_SECRET = "cli-secret-7Qx2-never-shown"
+
+
+def _all_models_inputs(deltatwin_examples_dir: Path, tmp_path: Path, **changes: dict) -> Path:
+    """The real all_models inputs file with its empty secrets filled in (and entries changed), written to tmp_path."""
+    data = json.loads(
+        (deltatwin_examples_dir / f"{PREFIX['all_models']}__inputs_file.json").read_text(encoding="utf-8")
+    )
+    for name in ("cdse_key", "cdse_secret"):
+        data[name]["secret_value"] = _SECRET
+    data.update(changes)
+    path = tmp_path / "inputs.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_inputs_are_checked_and_secrets_never_printed(example_twin, deltatwin_examples_dir, tmp_path, capsys) -> None:
+    folder = example_twin("all_models")
+    inputs = _all_models_inputs(deltatwin_examples_dir, tmp_path)
+    assert main(["twin", "validate", str(folder), "--inputs", str(inputs)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == f"{folder}: valid (7 warnings, 3 notes)"
+    assert _SECRET not in out
+
+
+def test_input_errors_exit_1_in_text_and_json_without_the_secret(
+    example_twin, deltatwin_examples_dir, tmp_path, capsys
+) -> None:
+    folder = example_twin("all_models")
+    inputs = _all_models_inputs(
+        deltatwin_examples_dir,
+        tmp_path,
+        cdse_key={"type": "secret", "value": _SECRET},  # the secret under the wrong key
+        max_cloud_cover={"type": "integer", "value": 20.0},
+    )
+    assert main(["twin", "validate", str(folder), "--inputs", str(inputs)]) == 1
+    text = capsys.readouterr().out
+    assert [line for line in text.splitlines() if line.startswith("error")] == [
+        "error   inputs.json: cdse_key.value: "
+        "Input cdse_key must be of type secret but is of type string. [input-type]",
+        "error   inputs.json: max_cloud_cover.value: "
+        "Input max_cloud_cover must be of type integer but is of type number. [input-type]",
+    ]
+    assert main(["twin", "validate", str(folder), "--inputs", str(inputs), "--json"]) == 1
+    as_json = capsys.readouterr().out
+    assert [(p["code"], p["path"]) for p in json.loads(as_json) if p["file"] == "inputs.json"] == [
+        ("input-type", "cdse_key.value"),
+        ("input-type", "max_cloud_cover.value"),
+    ]
+    assert _SECRET not in text and _SECRET not in as_json
+
+
+def test_missing_inputs_are_listed(twin_folder, tmp_path, capsys) -> None:
+    folder = twin_folder(minimal_manifest(inputs={"b": {"type": "string"}, "a": {"type": "Data"}}), EMPTY)
+    (tmp_path / "in.json").write_text("{}", encoding="utf-8")
+    assert main(["twin", "validate", str(folder), "--inputs", str(tmp_path / "in.json")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "error   in.json: Inputs ['a', 'b'] required. [missing-inputs]",
+        f"{folder}: invalid (1 error)",
+    ]
+
+
+def test_a_broken_inputs_file_is_a_problem(twin_folder, tmp_path, capsys) -> None:
+    folder = twin_folder(minimal_manifest(), EMPTY)
+    assert main(["twin", "validate", str(folder), "--inputs", str(tmp_path / "none.json"), "--json"]) == 1
+    assert [(p["code"], p["file"]) for p in json.loads(capsys.readouterr().out)] == [("file-missing", "none.json")]
+
+
+def test_publish_checks_the_version_and_the_1_4_schema(twin_folder, capsys) -> None:
+    folder = twin_folder(minimal_manifest(), EMPTY)
+    assert main(["twin", "validate", str(folder), "--publish", "1.0.0"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{folder}: valid"]
+    assert main(["twin", "validate", str(folder), "--publish", "one", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "severity": "error",
+            "code": "publish-version",
+            "file": "VERSION",
+            "path": "",
+            "message": '"one" is not a PEP 440 version (for example 1.0.0 or 1.2rc1)',
+        }
+    ]
+
+
+def test_publish_and_as_version_are_exclusive(twin_folder, capsys) -> None:
+    folder = twin_folder(minimal_manifest(), EMPTY)
+    with pytest.raises(SystemExit) as exit_:
+        main(["twin", "validate", str(folder), "--publish", "1.0", "--as-version", "1.2"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
