@@ -104,7 +104,6 @@ def _create(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     """Accept (schedule and launch once) or refuse a harvest source."""
     from dataspace_assets.harvest import actions
-
     from dataspace_assets.harvest.sources_config import sync_partitions
 
     catalog = _catalog(args)
@@ -122,7 +121,6 @@ def _validate(args: argparse.Namespace) -> int:
 def _delete(args: argparse.Namespace) -> int:
     """Soft-delete a harvest source."""
     from dataspace_assets.harvest import actions
-
     from dataspace_assets.harvest.sources_config import sync_partitions
 
     catalog = _catalog(args)

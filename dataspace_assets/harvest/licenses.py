@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
-from slugify import slugify
+
+from dataspace_assets.harvest.slugs import slugify
 
 DEFAULT_LICENSE_ID = "notspecified"
 FUZZY_DISTANCE = 2

@@ -86,7 +86,7 @@ def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
     validation = entry.get("validation", "accepted")
     if validation not in ("pending", "accepted", "refused"):
         raise DataspaceError(f'{where}.validation: unknown state "{validation}" (pending, accepted or refused)')
-    from slugify import slugify
+    from dataspace_assets.harvest.slugs import slugify
 
     slug = slugify(entry.get("slug") or entry["name"])
     fields_ = {

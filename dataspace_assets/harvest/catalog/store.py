@@ -8,11 +8,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from slugify import slugify
 
 from dataspace_assets.harvest.backends.base import SourceInfo
 from dataspace_assets.harvest.catalog import models as m
@@ -24,6 +23,7 @@ from dataspace_assets.harvest.records import (
     HarvestMetadata,
     ResourceRecord,
 )
+from dataspace_assets.harvest.slugs import slugify
 from dataspace_assets.storage.database import create_engine
 
 ITEM_STATUSES = ("pending", "started", "done", "failed", "skipped", "archived")
@@ -213,8 +213,6 @@ def _parse_dt(value: Any) -> datetime | None:
 
 def jsonable(value: Any) -> Any:
     """Dates and datetimes to ISO strings, recursively, for JSON columns."""
-    from datetime import date
-
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -247,8 +245,6 @@ def harvest_from_json(data: dict | None) -> HarvestMetadata:
 def _temporal_from_json(data: dict | None) -> dict | None:
     if not data:
         return None
-    from datetime import date
-
     return {k: (date.fromisoformat(v) if isinstance(v, str) else v) for k, v in data.items()}
 
 

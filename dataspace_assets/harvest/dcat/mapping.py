@@ -16,8 +16,6 @@ from dataspace_assets.harvest.dcat.contacts import contacts_from_rdf
 from dataspace_assets.harvest.dcat.frequency import frequency_from_rdf
 from dataspace_assets.harvest.dcat.namespaces import (
     DCAT,
-    DCAT_DATASET_SERIES,
-    DCAT_DISTRIBUTIONS,
     DCT,
     FOAF,
     GEODCAT,
@@ -441,7 +439,7 @@ def _match(resources: list[ResourceRecord], url: str, title_probe: ResourceRecor
 def _merge_resources(graph: Graph, node: Node, dataset: DatasetRecord, language: str) -> None:
     """Update the dataset's resources in place: matched by URL (URL + title for OGC services), never removed."""
     resources = list(dataset.resources)
-    distributions = [*graph.objects(node, DCAT.distribution), *graph.objects(node, DCAT_DISTRIBUTIONS)]
+    distributions = [*graph.objects(node, DCAT.distribution), *graph.objects(node, DCAT.distributions)]
     entries = [(d, False) for d in dict.fromkeys(distributions)] + [
         (p, True) for p in dict.fromkeys(graph.objects(node, DCT.hasPart))
     ]
@@ -462,7 +460,8 @@ def _merge_resources(graph: Graph, node: Node, dataset: DatasetRecord, language:
 
 # ------------------------------------------------------------------ datasets
 def _distribution_nodes(graph: Graph, node: Node) -> list[Node]:
-    return list(dict.fromkeys([*graph.objects(node, DCAT.distribution), *graph.objects(node, DCAT_DISTRIBUTIONS)]))
+    # `dcat:distributions` is a misspelling real catalogues use.
+    return list(dict.fromkeys([*graph.objects(node, DCAT.distribution), *graph.objects(node, DCAT.distributions)]))
 
 
 def _inspire_access(values: list[str]) -> tuple[str | None, str | None]:
@@ -669,7 +668,7 @@ def dataservice_from_rdf(
 # ------------------------------------------------------------------ listing
 def dataset_nodes(graph: Graph) -> list[Node]:
     """Every dcat:Dataset or dcat:DatasetSeries subject once, minus the title-less stubs inside services."""
-    nodes = list(dict.fromkeys([*graph.subjects(RDF.type, DCAT.Dataset), *graph.subjects(RDF.type, DCAT_DATASET_SERIES)]))
+    nodes = list(dict.fromkeys([*graph.subjects(RDF.type, DCAT.Dataset), *graph.subjects(RDF.type, DCAT.DatasetSeries)]))
     kept = []
     for node in nodes:
         if (node, DCT.title, None) not in graph:

@@ -6,9 +6,9 @@ import logging
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
-from slugify import slugify
 
 from dataspace_assets.harvest.dcat.namespaces import DCAT, DCT, SKOS
+from dataspace_assets.harvest.slugs import slugify
 
 log = logging.getLogger("dataspace_assets.harvest")
 
