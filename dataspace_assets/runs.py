@@ -10,9 +10,13 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
-    """(step key, message) of every failed step, with the innermost cause rather than Dagster's wrapper."""
+    """(step key, message) of every failed step: a `dg.Failure`'s description, else the innermost cause."""
     failures = []
     for event in result.get_step_failure_events():
+        user = event.step_failure_data.user_failure_data
+        if user is not None and user.description:  # a dg.Failure: its description is written for the user
+            failures.append((event.step_key or "run", user.description.strip()))
+            continue
         error = event.step_failure_data.error
         while error is not None and error.cause is not None:
             error = error.cause

@@ -61,3 +61,31 @@ def test_main_job_reports_a_failing_collector_and_goes_on(tmp_settings, dagster_
     assert len(report.failures) == 1 and "upstream API answered 503" in report.failures[0]
     assert report.materialized == []
     assert "FAILED dataspace__feeds_down" in format_report(report, tmp_settings)
+
+
+class Unsupported:
+    """A collector returning a type the store cannot serialise."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def run(self):
+        return 42
+
+
+def test_main_job_names_a_collector_failure_as_the_collector_does(tmp_settings, dagster_instance) -> None:
+    folder = tmp_settings.configs_dir / "dataspace"
+    folder.mkdir()
+    (folder / "feeds.toml").write_text(
+        textwrap.dedent(
+            """
+            [collectors.number]
+            PATH = "dataspace_tests.test_main_job.Unsupported"
+            DATA_TYPE = "json"
+            DATA_FORMAT = "json"
+            """
+        )
+    )
+    report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
+    [failure] = report.failures
+    assert failure.startswith("dataspace__feeds_number: collector feeds_number (dataspace_tests.test_main_job.Unsupported)")

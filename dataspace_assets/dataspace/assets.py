@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,13 +99,23 @@ def instantiate(collector: CollectorConfig, package: str) -> Any:
         # Retrying cannot fix an import: fail at once with the reason.
         raise dg.Failure(description=f"{where} PATH: {import_problem(collector.path, exc)}", allow_retries=False) from exc
     try:
-        return cls(**collector.settings)
+        signature: inspect.Signature | None = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to check (some builtins): calling it is the only test
+        signature = None
+    try:
+        if signature is not None:
+            # Check the settings against the constructor first: a TypeError raised *inside* the constructor
+            # is the component's own failure (retried per RETRIES), not a settings mismatch.
+            signature.bind(**collector.settings)
+        else:
+            return cls(**collector.settings)
     except TypeError as exc:
         settings = ", ".join(sorted(collector.settings)) or "none"
         raise dg.Failure(
             description=f"{where}: {collector.path} does not take its settings ({settings}): {exc}",
             allow_retries=False,
         ) from exc
+    return cls(**collector.settings)
 
 
 def collect(

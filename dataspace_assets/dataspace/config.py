@@ -246,7 +246,8 @@ def _query_parameters(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise _Bad(f"expected an inline table name = type, got {_show(value)}")
     for name, type_name in value.items():
-        if type_name not in QUERY_TYPES:
+        # An array or table here is unhashable: check the type before looking it up.
+        if not isinstance(type_name, str) or type_name not in QUERY_TYPES:
             raise _Bad(f"parameter {name!r} has type {_show(type_name)}; expected one of {', '.join(sorted(QUERY_TYPES))}")
     return dict(value)
 
@@ -658,9 +659,16 @@ def _use_root(root: Path) -> None:
 
 
 def _module_exists(name: str) -> bool:
+    """Whether module `name` exists; an error importing one of its parent packages is raised, not hidden."""
     try:
         return importlib.util.find_spec(name) is not None
-    except (ModuleNotFoundError, ValueError):
+    except ModuleNotFoundError as exc:
+        # A missing parent package means `name` is not there. Any other missing module was imported by
+        # a parent package's __init__ (a missing third-party package): that is the problem to report.
+        if exc.name is None or name == exc.name or name.startswith(exc.name + "."):
+            return False
+        raise
+    except ValueError:
         return False
 
 
@@ -674,10 +682,16 @@ def _find_module(path: str, package: str, root: Path | None) -> tuple[str, str]:
         for top in {package.split(".")[0], module_name.split(".")[0]}:
             _forget_foreign_package(top, root)
     candidates = [f"{package}.{module_name}", module_name] if package else [module_name]
-    chosen = next((c for c in candidates if _module_exists(c)), None)
-    if chosen is None:
-        raise ImportError(f"no module {' or '.join(repr(c) for c in candidates)}")
-    return chosen, class_name
+    failures: list[Exception] = []
+    for candidate in candidates:
+        try:
+            if _module_exists(candidate):
+                return candidate, class_name
+        except Exception as exc:  # a parent package failed to import: report that, unless another candidate exists
+            failures.append(exc)
+    if failures:
+        raise failures[0]
+    raise ImportError(f"no module {' or '.join(repr(c) for c in candidates)}")
 
 
 def load_class(path: str, package: str, root: Path | None) -> type:

@@ -218,6 +218,35 @@ def test_broken_import_fails_only_its_own_collector(configs, tmp_settings, dagst
     )
 
 
+def test_type_error_inside_the_constructor_is_not_a_settings_mismatch(
+    configs, tmp_settings, dagster_instance, store
+) -> None:
+    # It used to be reported as "does not take its settings" and never retried.
+    configs.module(
+        "picky",
+        "from dataspace_assets.dataspace.components import Collector\n"
+        "class Picky(Collector):\n"
+        "    def __init__(self, **settings):\n"
+        "        super().__init__(**settings)\n"
+        "        self.port = int(settings.get('port'))\n"
+        "    def run(self):\n"
+        "        return 'x'\n",
+    )
+    configs.toml("a.toml", collector(RETRIES=1).replace("tests.Echo", "picky.Picky"))
+    result = run(tmp_settings, dagster_instance, "a_feed")
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_failure_data.user_failure_data is None
+    error = failure.step_failure_data.error
+    while error.cause is not None:
+        error = error.cause
+    assert error.cls_name == "TypeError" and "int() argument must be" in error.message
+    assert "does not take its settings" not in str(failure.step_failure_data.error.to_string())
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retries) == 1
+    assert store.count("a_feed") == 0
+
+
 def test_class_that_does_not_take_its_settings(configs, tmp_settings, dagster_instance, store) -> None:
     configs.module("plain", "class Plain:\n    def run(self):\n        return 'x'\n")
     configs.toml("a.toml", collector(value='"v"', other="1").replace("tests.Echo", "plain.Plain"))

@@ -287,6 +287,40 @@ QUERY_PARAMETERS = { day = "date" }
 
 
 @pytest.mark.parametrize(
+    ("value", "shown"), [('["int"]', "array ['int']"), ("{ type = 'int' }", "table {'type': 'int'}"), ("3", "integer 3")]
+)
+def test_handler_query_type_that_is_not_a_string(configs, value, shown) -> None:
+    # An array or a table used to crash validation (and the code location) with "unhashable type".
+    configs.toml("a.toml", f"""
+[handlers.api]
+PATH = "tests.Echo"
+DATA_TYPE = "json"
+DATA_FORMAT = "x"
+QUERY_PARAMETERS = {{ day = {value} }}
+""")
+    assert configs.problems() == [
+        f"{F}: [handlers.api] QUERY_PARAMETERS: parameter 'day' has type {shown}; expected one of bool, float, int, str"
+    ]
+
+
+@pytest.mark.parametrize("import_classes", [True, False])
+def test_components_package_that_fails_to_import_is_reported_as_such(configs, import_classes) -> None:
+    # It used to read "no module 'components.tests' or 'tests'", hiding the missing third-party package.
+    (configs.root / "components" / "__init__.py").write_text("import requestz\n")
+    configs.toml("a.toml", collector())
+    assert configs.problems(import_classes=import_classes) == [
+        f"{F}: {T} PATH: cannot import 'tests.Echo': ModuleNotFoundError: No module named 'requestz'"
+    ]
+
+
+def test_missing_sub_package_is_still_no_module(configs) -> None:
+    configs.toml("a.toml", collector().replace("tests.Echo", "nowhere.deeper.Thing"))
+    assert configs.problems(import_classes=False) == [
+        f"{F}: {T} PATH: cannot import 'nowhere.deeper.Thing': no module 'components.nowhere.deeper' or 'nowhere.deeper'"
+    ]
+
+
+@pytest.mark.parametrize(
     ("path", "expected"),
     [
         ("nowhere.Thing", "cannot import 'nowhere.Thing': no module 'components.nowhere' or 'nowhere'"),
