@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-# The command prints its own summary or progress bar; Dagster's per-event DEBUG lines stay in the
-# run's logs in the UI, and warnings and errors still reach the terminal.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The command prints its own summary (failures included, by `failure_messages`): Dagster's console
+# log would only repeat it, a failed step as a stack trace. Every event stays in the run's log (UI).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -68,3 +69,22 @@ def test_unknown_command_is_a_usage_error(capsys) -> None:
 def test_module_runs_as_script() -> None:
     answer = subprocess.run([sys.executable, "-m", "dataspace_assets.cli", "--version"], capture_output=True, text=True)
     assert answer.returncode == 0 and __version__ in answer.stdout
+
+
+def test_output_piped_into_a_reader_that_stops_early_gives_no_traceback(tmp_path) -> None:
+    # A manifest with thousands of problems: far more output than a pipe buffer holds.
+    twin = tmp_path / "noisy"
+    twin.mkdir()
+    inputs = {f"in{i}": {"type": "string", f"bogus{i}": 1} for i in range(3000)}
+    (twin / "manifest.json").write_text(
+        '{"name": "noisy", "description": "", "owner": "me", "inputs": ' + json.dumps(inputs) + "}"
+    )
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "dataspace"), "twin", "validate", str(twin)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout.readline()  # like `| head -1`
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err

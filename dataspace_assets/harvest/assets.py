@@ -43,7 +43,15 @@ def _step_key(context: dg.OpExecutionContext) -> str:
 
 def _max_items(context: dg.OpExecutionContext) -> int | None:
     value = context.run.tags.get(MAX_ITEMS_TAG)
-    return int(value) if value else None
+    if not value:
+        return None
+    try:
+        max_items = int(value)
+    except ValueError:
+        max_items = 0
+    if max_items < 1:
+        raise dg.Failure(description=f'run tag {MAX_ITEMS_TAG}: expected a positive whole number, got "{value}"')
+    return max_items
 
 
 def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:

@@ -58,6 +58,17 @@ def _parse_config(text: str | None) -> dict:
     return config
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number above zero (`--max-items`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def _source_line(source: "HarvestSource") -> str:
     schedule = source.schedule or "not scheduled"
     state = source.validation_state + ("" if source.active else ", inactive")
@@ -457,7 +468,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
     p = add("run", _run, "harvest a source now, in this process (recorded as a Dagster run)")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--max-items", type=int, default=None)
+    p.add_argument("--max-items", type=_positive_int, default=None, help="stop listing after N items")
 
     p = add("sources", _sources, "list harvest sources")
     p.add_argument("-s", "--scheduled", action="store_true", help="only scheduled sources")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from croniter import croniter
 
+from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.assets import HARVEST_JOB_NAME, harvest_partitions, run_tags
 from dataspace_assets.harvest.catalog import Catalog, HarvestSource
 from dataspace_assets.settings import Settings
@@ -77,8 +78,14 @@ def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
         state = json.loads(context.cursor) if context.cursor else {}
         after = datetime.fromisoformat(state["last"]) if state.get("last") else now - FIRST_LOOKBACK
         catalog = Catalog.from_settings(settings)
+        sync_error = None
         try:
-            sync_into_catalog(catalog, read_declared_sources(settings.configs_dir))
+            try:
+                sync_into_catalog(catalog, read_declared_sources(settings.configs_dir))
+            except DataspaceError as exc:
+                # A bad declaration must not stop the other sources' schedules, nor show as a traceback.
+                sync_error = f"configs/harvest not synced: {exc}"
+                context.log.error(sync_error)
             sources = catalog.list_sources(deleted=None)
             known = set(context.instance.get_dynamic_partitions(harvest_partitions.name))
             missing, gone = partition_changes(catalog, known)
@@ -90,8 +97,10 @@ def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
             partition_requests.append(harvest_partitions.build_add_request(missing))
         if gone:
             partition_requests.append(harvest_partitions.build_delete_request(gone))
+        run_requests = due_run_requests(sources, after, now, settings.timezone)
         return dg.SensorResult(
-            run_requests=due_run_requests(sources, after, now, settings.timezone),
+            run_requests=run_requests,
+            skip_reason=sync_error if sync_error and not run_requests else None,
             cursor=json.dumps({"last": now.isoformat()}),
             dynamic_partitions_requests=partition_requests,
         )

@@ -57,6 +57,18 @@ class DeclaredSource:
         return f"{self.file}: sources[{self.index}]"
 
 
+def _check_json(value: Any, where: str) -> None:
+    """A source config is stored as JSON: TOML dates and times have no JSON form."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]")
+    elif not isinstance(value, (str, int, float, bool)):
+        raise DataspaceError(f"{where}: a TOML {type(value).__name__} cannot be stored in a source config (quote it)")
+
+
 def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
     where = f"{file}: sources[{index}]"
     if not isinstance(entry, dict):
@@ -70,6 +82,7 @@ def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
         if not entry.get(key):
             raise DataspaceError(f"{where}.{key} is required")
     config = dict(entry.get("config") or {})
+    _check_json(config, f"{where}.config")
     if "path" in entry and "url" in entry:
         raise DataspaceError(f"{where}: give either url or path, not both")
     if "path" in entry:
@@ -77,6 +90,8 @@ def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
         target = (file.parent / entry["path"]).resolve()
         if not target.exists():
             raise DataspaceError(f"{where}.path: {target} does not exist")
+        if not target.is_file():
+            raise DataspaceError(f"{where}.path: {target} is not a file")
         url = target.as_uri()
         config.setdefault("allow_local_files", True)
     elif entry.get("url"):
@@ -89,6 +104,10 @@ def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
     from dataspace_assets.harvest.slugs import slugify
 
     slug = slugify(entry.get("slug") or entry["name"])
+    if not slug:
+        # Declared sources are matched by slug: an empty one would create a new source on every sync.
+        key = "slug" if entry.get("slug") else "name"
+        raise DataspaceError(f'{where}.{key}: "{entry[key]}" makes an empty slug (use letters or digits)')
     fields_ = {
         "description": entry.get("description", ""),
         "frequency": entry.get("frequency", "manual"),
@@ -114,6 +133,11 @@ def read_declared_sources(configs_dir: Path) -> list[DeclaredSource]:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise DataspaceError(f"{file}: invalid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise DataspaceError(f"{file}: not UTF-8 text (line {line}): save it as UTF-8") from exc
+        except OSError as exc:
+            raise DataspaceError(f"{file}: cannot read the file ({exc.strerror})") from exc
         unknown = set(data) - {"sources"}
         if unknown:
             raise DataspaceError(f"{file}: unknown top-level key(s) {', '.join(sorted(unknown))} (expected [[sources]])")
@@ -135,7 +159,8 @@ def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> lis
     from dataspace_assets.harvest import actions
     from dataspace_assets.harvest.catalog import source_domain, utcnow
 
-    ids: list[str] = []
+    # Every declaration is checked before anything is written: one bad entry changes nothing.
+    checked = []
     for entry in declared:
         config = actions.check_source_fields(
             backend=entry.backend,
@@ -148,6 +173,9 @@ def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> lis
         schedule = entry.fields["schedule"]
         if schedule:
             schedule = actions.check_cron(schedule, where=f"{entry.where}.schedule")
+        checked.append((entry, config, schedule))
+    ids: list[str] = []
+    for entry, config, schedule in checked:
         existing = catalog.get_source(entry.slug, include_deleted=True)
         if existing is None:
             source = actions.create_source(

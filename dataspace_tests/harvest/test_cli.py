@@ -201,3 +201,21 @@ def test_the_console_script_lists_plugin_backends(tmp_settings: Settings, plugin
     done = subprocess.run([str(script), "harvest", "backends"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "OK  Factory (factory)  [dataspace_factory_plugin]" in done.stdout.splitlines()
+
+
+def test_a_failed_run_prints_the_job_not_a_stack_trace(cli) -> None:
+    cli("create", "factory", "http://down.test/", "Down", "--config", '{"count": 1, "fail_listing": "remote is down"}')
+    cli("validate", "down", "--no-launch")
+    code, out, err = cli("run", "down")
+    assert code == 1
+    assert "failed (1 item(s)" in out and "error: remote is down" in out
+    assert "Stack Trace" not in out + err and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_max_items_must_be_a_positive_number(cli, capsys: pytest.CaptureFixture, value: str) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha")
+    with pytest.raises(SystemExit) as exit_:
+        main(["harvest", "run", "alpha", "--max-items", value])
+    assert exit_.value.code == 2
+    assert f"argument --max-items: expected a positive whole number, got '{value}'" in capsys.readouterr().err

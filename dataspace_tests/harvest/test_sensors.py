@@ -92,3 +92,31 @@ def test_sensor_requests_runs_adds_partitions_and_moves_its_cursor(
         assert again.run_requests == []
     else:  # the minute turned between both evaluations: a new tick, a new run key
         assert again.run_requests[0].run_key != result.run_requests[0].run_key
+
+
+def test_a_bad_declaration_is_reported_without_stopping_the_schedules(
+    tmp_settings: Settings, dagster_instance: dg.DagsterInstance, plugin_path: Path
+) -> None:
+    catalog = Catalog.from_settings(tmp_settings)
+    due = actions.create_source(
+        catalog, backend="factory", url="http://portal.test/", name="Portal", schedule="* * * * *",
+        validation_state="accepted",
+    )
+    (tmp_settings.configs_dir / "harvest").mkdir()
+    bad = tmp_settings.configs_dir / "harvest" / "bad.toml"
+    bad.write_text("[[sources]]\nname = 'Bad'\nurl = 'http://bad.test/'\n")
+    defs = build_defs(tmp_settings)
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    long_ago = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    result = sensor.evaluate_tick(
+        dg.build_sensor_context(instance=dagster_instance, cursor=json.dumps({"last": long_ago}), definitions=defs)
+    )
+    assert [r.partition_key for r in result.run_requests] == [due.id]
+
+    due_never = catalog.update_source(due.id, schedule=None)
+    assert due_never.schedule is None
+    result = sensor.evaluate_tick(
+        dg.build_sensor_context(instance=dagster_instance, cursor=json.dumps({"last": long_ago}), definitions=defs)
+    )
+    assert result.run_requests == []
+    assert result.skip_message == f"configs/harvest not synced: {bad}: sources[0].backend is required"

@@ -87,6 +87,11 @@ def test_no_harvest_folder_means_no_source(tmp_settings: Settings) -> None:
         ("[[sources]\n", "{file}: invalid TOML: "),
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\n[[sources]]\nname = 'X'\nbackend = 'factory'\nurl = 'http://y.test'\n",
          '{file}: sources[1]: slug "x" already declared in {file}: sources[0]'),
+        ("[[sources]]\nname = 'x'\nslug = '!!!'\nbackend = 'factory'\nurl = 'http://x.test'\n",
+         '{file}: sources[0].slug: "!!!" makes an empty slug (use letters or digits)'),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\npath = '.'\n", "{file}: sources[0].path: {folder} is not a file"),
+        ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nconfig = { since = 2024-01-01 }\n",
+         "{file}: sources[0].config.since: a TOML date cannot be stored in a source config (quote it)"),
     ],
 )
 def test_bad_declarations_name_the_file_and_key(tmp_settings: Settings, text: str, message: str) -> None:
@@ -114,4 +119,19 @@ def test_bad_sources_are_refused_and_nothing_is_stored(
     with pytest.raises(DataspaceError) as error:
         sync_declared_sources(tmp_settings)
     assert str(error.value) == message.format(file=path)
+    assert Catalog.from_settings(tmp_settings).count("sources") == 0
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_settings: Settings) -> None:
+    path = _write(tmp_settings, "")
+    path.write_bytes(b"[[sources]]\nname = '\xe9'\n")
+    with pytest.raises(DataspaceError) as error:
+        read_declared_sources(tmp_settings.configs_dir)
+    assert str(error.value) == f"{path}: not UTF-8 text (line 2): save it as UTF-8"
+
+
+def test_one_bad_declaration_stores_none_of_them(tmp_settings: Settings, plugin_path: Path) -> None:
+    _write(tmp_settings, DECLARED.replace('validation = "pending"', 'schedule = "daily"'))
+    with pytest.raises(DataspaceError, match=r"sources\[1\]\.schedule"):
+        sync_declared_sources(tmp_settings)
     assert Catalog.from_settings(tmp_settings).count("sources") == 0

@@ -44,6 +44,9 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "jsonld_contexts": dict,
 }
 
+POSITIVE_KEYS = frozenset({"timeout", "max_bytes"})
+NON_NEGATIVE_KEYS = frozenset({"retries", "retry_backoff"})
+
 
 class _PageCache:
     """Parsed pages of the jobs this process is running, so items are mapped without re-parsing."""
@@ -98,11 +101,15 @@ class DcatBackend(BaseBackend):
         errors = super().validate_config(config)
         if isinstance(config, dict):
             for key, kind in CONFIG_KEYS.items():
-                if key in config and (
-                    not isinstance(config[key], kind) or (kind is not bool and isinstance(config[key], bool))
-                ):
+                if key not in config:
+                    continue
+                if not isinstance(config[key], kind) or (kind is not bool and isinstance(config[key], bool)):
                     names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
                     errors.append(f'Config key "{key}" of "{cls.name}" backend must be {names}')
+                elif key in POSITIVE_KEYS and not config[key] > 0:
+                    errors.append(f'Config key "{key}" of "{cls.name}" backend must be above 0')
+                elif key in NON_NEGATIVE_KEYS and config[key] < 0:
+                    errors.append(f'Config key "{key}" of "{cls.name}" backend must be 0 or more')
         return errors
 
     @property

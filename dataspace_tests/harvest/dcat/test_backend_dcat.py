@@ -507,3 +507,12 @@ def test_config_type_checks() -> None:
         'Config key "allow_private_addresses" of "dcat" backend must be bool',
         'Config key "default_language" of "dcat" backend must be str',
     ]
+
+
+def test_config_range_checks() -> None:
+    # a timeout of 0 or less used to fail the job with requests' wording, naming no config key
+    assert DcatBackend.validate_config({"timeout": -1, "retries": -2, "retry_backoff": 0, "max_bytes": 0}) == [
+        'Config key "timeout" of "dcat" backend must be above 0',
+        'Config key "retries" of "dcat" backend must be 0 or more',
+        'Config key "max_bytes" of "dcat" backend must be above 0',
+    ]
