@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+
+from hypothesis import strategies as st
 
 # The real projects of the corpus (file prefix -> short name in the tests); see shared/deltatwin_examples/SOURCES.md.
 PROJECTS = {
@@ -57,3 +60,53 @@ def triples(problems) -> list[tuple[str, str, str]]:
 
 def codes(problems, severity: str | None = None) -> list[str]:
     return [p.code for p in problems if severity is None or p.severity == severity]
+
+
+def containers(node: Any, path: tuple = ()) -> list[tuple]:
+    """The path of every object and array in a document."""
+    found = [path] if isinstance(node, (dict, list)) else []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found += containers(value, (*path, key))
+    return found
+
+
+def at(doc: Any, path: tuple) -> Any:
+    """The part of a document at a path of keys and indexes."""
+    for part in path:
+        doc = doc[part]
+    return doc
+
+
+@st.composite
+def mutated(
+    draw,
+    base: Any,
+    *,
+    values: st.SearchStrategy,
+    keys: st.SearchStrategy,
+    edits: tuple[int, int] = (1, 4),
+    rename: bool = True,
+) -> Any:
+    """A document with random edits: a value replaced, a key or item removed, a key renamed, a key added."""
+    doc = copy.deepcopy(base)
+    actions = ["replace", "delete", "rename", "add"] if rename else ["replace", "delete", "add"]
+    for _ in range(draw(st.integers(*edits))):
+        found = containers(doc)
+        if not found:
+            return draw(values)
+        target = at(doc, draw(st.sampled_from(found)))
+        present = list(target) if isinstance(target, dict) else list(range(len(target)))
+        action = draw(st.sampled_from(actions if present else ["add"]))
+        if action == "add":
+            if isinstance(target, dict):
+                target[draw(keys)] = draw(values)
+            else:
+                target.append(draw(values))
+        elif action == "delete":
+            del target[draw(st.sampled_from(present))]
+        elif action == "rename" and isinstance(target, dict):
+            target[draw(keys)] = target.pop(draw(st.sampled_from(present)))
+        else:
+            target[draw(st.sampled_from(present))] = draw(values)
+    return doc

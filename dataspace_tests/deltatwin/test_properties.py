@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from dataspace_assets.deltatwin.manifest import check_manifest
 from dataspace_assets.deltatwin.problems import SEVERITIES, format_path
 from dataspace_assets.deltatwin.validate import validate_folder
 from dataspace_assets.deltatwin.workflow import check_workflow, parse_workflow
-from dataspace_tests.deltatwin.helpers import PROJECTS, VERSIONS
+from dataspace_tests.deltatwin.helpers import PROJECTS, VERSIONS, mutated
 
 BOUNDED = settings(
     max_examples=150,
@@ -68,44 +67,9 @@ JSON = st.recursive(
 )
 
 
-def _containers(node: Any, path: tuple = ()) -> list[tuple]:
-    found = [path] if isinstance(node, (dict, list)) else []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        found += _containers(value, (*path, key))
-    return found
-
-
-def _at(doc: Any, path: tuple) -> Any:
-    for part in path:
-        doc = doc[part]
-    return doc
-
-
-@st.composite
-def mutated(draw, base: Any) -> Any:
-    """A real document with 1 to 4 random edits: a value replaced, a key removed or renamed, a key added."""
-    doc = copy.deepcopy(base)
-    for _ in range(draw(st.integers(1, 4))):
-        containers = _containers(doc)
-        if not containers:
-            return draw(JSON)
-        target = _at(doc, draw(st.sampled_from(containers)))
-        keys = list(target) if isinstance(target, dict) else list(range(len(target)))
-        action = draw(st.sampled_from(["replace", "delete", "rename", "add"] if keys else ["add"]))
-        if action == "add":
-            if isinstance(target, dict):
-                target[draw(_KEYS)] = draw(JSON)
-            else:
-                target.append(draw(JSON))
-        elif action == "delete":
-            del target[draw(st.sampled_from(keys))]
-        elif action == "rename" and isinstance(target, dict):
-            key = draw(st.sampled_from(keys))
-            target[draw(_KEYS)] = target.pop(key)
-        else:
-            target[draw(st.sampled_from(keys))] = draw(JSON)
-    return doc
+def edited(base: Any) -> st.SearchStrategy:
+    """A real document with 1 to 4 random edits."""
+    return mutated(base, values=JSON, keys=_KEYS)
 
 
 def assert_well_formed(problems, files: set[str]) -> None:
@@ -135,7 +99,7 @@ def test_random_json_never_crashes_the_manifest_check(data, version) -> None:
 @given(st.data())
 def test_mutated_real_manifests_never_crash_and_errors_have_paths(example_manifest, data) -> None:
     base = example_manifest(data.draw(st.sampled_from(sorted(PROJECTS.values()))))
-    doc = data.draw(mutated(base))
+    doc = data.draw(edited(base))
     result = check_manifest(doc, version=data.draw(st.none() | st.sampled_from(VERSIONS)))
     assert_well_formed(result.problems, {"manifest.json"})
     if isinstance(doc, dict) and result.manifest is not None:
@@ -160,7 +124,7 @@ def test_random_workflows_never_crash(data) -> None:
 def test_mutated_real_workflows_never_crash_and_errors_have_paths(example_manifest, example_workflow, data) -> None:
     short = data.draw(st.sampled_from(sorted(PROJECTS.values())))
     manifest = check_manifest(example_manifest(short))
-    workflow = data.draw(mutated(example_workflow(short)))
+    workflow = data.draw(edited(example_workflow(short)))
     parsed = parse_workflow(workflow)
     problems = list(parsed.problems)
     if parsed.workflow is not None:

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from dataspace_assets.deltatwin.schemas import CURRENT_VERSION, SUPPORTED_VERSIONS, load_schema, schema_file, validator
-from dataspace_tests.deltatwin.helpers import PREFIX, README_EXAMPLE, VERSIONS, minimum_file, reference_schema_file
+from dataspace_tests.deltatwin.helpers import (
+    PREFIX,
+    README_EXAMPLE,
+    VERSIONS,
+    at,
+    minimum_file,
+    mutated,
+    reference_schema_file,
+)
 
 SECTIONS_WITH_KEYS = ("inputs", "outputs", "resources", "models", "dependencies")
 
@@ -209,45 +217,11 @@ def valid_manifest(draw, version: str) -> dict:
     return doc
 
 
-def _containers(node: Any, path: tuple = ()) -> list[tuple]:
-    """The path of every object and array in a document."""
-    found = [path] if isinstance(node, (dict, list)) else []
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        found += _containers(value, (*path, key))
-    return found
-
-
-def _at(doc: Any, path: tuple) -> Any:
-    for part in path:
-        doc = doc[part]
-    return doc
-
-
-@st.composite
-def mutated(draw, base: Any, max_mutations: int = 2) -> Any:
-    """The document with up to N random edits: a value replaced, a key or item removed, a key added."""
-    doc = copy.deepcopy(base)
-    for _ in range(draw(st.integers(0, max_mutations))):
-        target = _at(doc, draw(st.sampled_from(_containers(doc))))
-        keys = list(target) if isinstance(target, dict) else list(range(len(target)))
-        action = draw(st.sampled_from(["replace", "delete", "add"] if keys else ["add"]))
-        if action == "add":
-            if isinstance(target, dict):
-                target[draw(st.text(max_size=6) | _IDENT)] = draw(_JSON)
-            else:
-                target.append(draw(_JSON))
-        elif action == "delete":
-            del target[draw(st.sampled_from(keys))]
-        else:
-            target[draw(st.sampled_from(keys))] = draw(_JSON | _TYPE)
-    return doc
-
-
 @st.composite
 def manifests_and_versions(draw) -> tuple[dict, str]:
     version = draw(st.sampled_from(VERSIONS))
-    doc = draw(mutated(draw(valid_manifest(version))))
+    keys = st.text(max_size=6) | _IDENT
+    doc = draw(mutated(draw(valid_manifest(version)), values=_JSON | _TYPE, keys=keys, edits=(0, 2), rename=False))
     # validated against its own version, or sometimes another one
     return doc, draw(st.sampled_from([version, version, *VERSIONS]))
 
@@ -305,7 +279,7 @@ def test_every_single_edit_of_the_corpus_gets_the_same_verdict_as_delta_core(cor
         for path in _edit_paths(base):
             for edit in ("delete", "null"):
                 doc = copy.deepcopy(base)
-                parent = _at(doc, path[:-1])
+                parent = at(doc, path[:-1])
                 if edit == "delete":
                     del parent[path[-1]]
                 else:
