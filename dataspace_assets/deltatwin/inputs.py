@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from dataspace_assets.deltatwin.files import load_json
 from dataspace_assets.deltatwin.manifest import MANIFEST_FILE, DataRef, Input, Manifest
-from dataspace_assets.deltatwin.problems import Problem, Problems, kind, quote, sort_problems
+from dataspace_assets.deltatwin.problems import Problem, Problems, json_kind, kind, quote, sort_problems
 
 MASK = "***"  # how a secret is shown anywhere it could be logged (the reference masks logged commands so)
 
@@ -225,19 +225,7 @@ def _json_type(value: Any, key: str) -> str:
     """The input type the reference infers: `url` holds Data, `secret_value` a secret, `value` by its JSON kind."""
     if isinstance(value, str) and key in ("url", "secret_value"):
         return "Data" if key == "url" else "secret"
-    if isinstance(value, bool):  # checked before int: a bool is not an integer here
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
+    return json_kind(value)
 
 
 def _type_message(name: str, expected: str, actual: str) -> str:

@@ -43,42 +43,38 @@ def quote(text: str) -> str:
     return f'"{escaped}"'
 
 
-def describe(value: Any) -> str:
-    """A short description of a JSON value for messages: its kind and a truncated rendering."""
+def json_kind(value: Any) -> str:
+    """The JSON kind of a value: null, boolean, integer, number, string, array or object."""
     if value is None:
         return "null"
+    if isinstance(value, bool):  # before int: a bool is not an integer in JSON
+        return "boolean"
+    for types, name in ((int, "integer"), (float, "number"), (str, "string"), (list, "array"), (dict, "object")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def describe(value: Any) -> str:
+    """A short description of a JSON value for messages: its kind and a truncated rendering."""
+    name = json_kind(value)
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"integer {_repr.repr(value)}"
-    if isinstance(value, float):
-        return f"number {_repr.repr(value)}"
+    if isinstance(value, (int, float)):
+        return f"{name} {_repr.repr(value)}"
     if isinstance(value, str):
         return f"string {quote(value if len(value) <= 40 else value[:37] + '...')}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    if isinstance(value, (list, dict)):
+        return kind(value)
+    return name
 
 
 def kind(value: Any) -> str:
     """The JSON kind of a value with its article, for 'expected X, got Y' messages."""
+    name = json_kind(value)
     if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
+        return name
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataspace_assets.deltatwin.problems import Problem, Problems, describe, format_path, sort_problems
+from dataspace_assets.deltatwin.problems import Problem, Problems, describe, format_path, json_kind, kind, sort_problems
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,19 @@ def test_problems_sort_in_the_order_of_the_file() -> None:
 )
 def test_values_are_described_briefly(value, text) -> None:
     assert describe(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "json_name", "with_article", "described"),
+    [
+        (None, "null", "null", "null"),
+        (True, "boolean", "a boolean", "boolean true"),
+        (3, "integer", "an integer", "integer 3"),
+        (2.5, "number", "a number", "number 2.5"),
+        ("x", "string", "a string", 'string "x"'),
+        ([1], "array", "an array", "an array"),
+        ({"a": 1}, "object", "an object", "an object"),
+    ],
+)
+def test_json_kinds_in_messages(value, json_name: str, with_article: str, described: str) -> None:
+    assert (json_kind(value), kind(value), describe(value)) == (json_name, with_article, described)
