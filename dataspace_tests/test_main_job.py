@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from dataspace_assets.main_job import format_report, run_main_job
+from dataspace_assets.settings import Settings
 from dataspace_assets.storage.store import DataStore
+
+
+def _collector_config(settings: Settings, table: str, component: type) -> None:
+    """configs/dataspace/feeds.toml with one collector of this test module's classes."""
+    folder = settings.configs_dir / "dataspace"
+    folder.mkdir()
+    (folder / "feeds.toml").write_text(
+        f'[collectors.{table}]\nPATH = "{__name__}.{component.__name__}"\nDATA_TYPE = "json"\nDATA_FORMAT = "json"\n'
+    )
 
 
 class Boom:
@@ -43,18 +51,7 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
 
 
 def test_main_job_reports_a_failing_collector_and_goes_on(tmp_settings, dagster_instance) -> None:
-    folder = tmp_settings.configs_dir / "dataspace"
-    folder.mkdir()
-    (folder / "feeds.toml").write_text(
-        textwrap.dedent(
-            """
-            [collectors.down]
-            PATH = "dataspace_tests.test_main_job.Boom"
-            DATA_TYPE = "json"
-            DATA_FORMAT = "json"
-            """
-        )
-    )
+    _collector_config(tmp_settings, "down", Boom)
     report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
 
     assert not report.ok
@@ -74,18 +71,7 @@ class Unsupported:
 
 
 def test_main_job_names_a_collector_failure_as_the_collector_does(tmp_settings, dagster_instance) -> None:
-    folder = tmp_settings.configs_dir / "dataspace"
-    folder.mkdir()
-    (folder / "feeds.toml").write_text(
-        textwrap.dedent(
-            """
-            [collectors.number]
-            PATH = "dataspace_tests.test_main_job.Unsupported"
-            DATA_TYPE = "json"
-            DATA_FORMAT = "json"
-            """
-        )
-    )
+    _collector_config(tmp_settings, "number", Unsupported)
     report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
     [failure] = report.failures
     assert failure.startswith("dataspace__feeds_number: collector feeds_number (dataspace_tests.test_main_job.Unsupported)")
