@@ -13,6 +13,7 @@ from dataspace_assets.instance import get_instance
 from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
 from dataspace_assets.settings import Settings
 
+
 @dataclass
 class Materialized:
     """One asset (or asset partition) the main job materialized, with where its data went."""
