@@ -13,7 +13,7 @@ from croniter import croniter
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.backends import get_backend
 from dataspace_assets.harvest.catalog import Catalog, HarvestSource, new_id, source_domain, utcnow
-from dataspace_assets.harvest.catalog.store import VALIDATION_STATES
+from dataspace_assets.harvest.catalog.entities import VALIDATION_STATES
 
 FREQUENCIES = ("manual", "monthly", "weekly", "daily")
 DEFAULT_SCHEDULE = "0 0 * * *"

@@ -24,7 +24,7 @@ from dataspace_assets.harvest.backends.base import (
     ItemRef,
 )
 from dataspace_assets.harvest.catalog import Catalog, HarvestItem, HarvestJob, HarvestSource, utcnow
-from dataspace_assets.harvest.catalog.store import ItemOutcome
+from dataspace_assets.harvest.catalog.entities import ItemOutcome
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
 log = logging.getLogger("dataspace_assets.harvest")

@@ -9,9 +9,9 @@ import dagster as dg
 import pytest
 
 from dataspace_assets.cli import main
-from dataspace_assets.instance import get_instance
 from dataspace_assets.harvest.catalog import Catalog
 from dataspace_assets.harvest.sources_config import PARTITIONS_NAME
+from dataspace_assets.instance import get_instance
 from dataspace_assets.settings import Settings
 
 

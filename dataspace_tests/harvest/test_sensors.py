@@ -78,7 +78,8 @@ def test_sensor_requests_runs_adds_partitions_and_moves_its_cursor(
     assert result.run_requests[0].run_key.startswith(f"{every_minute.id}:")
     added = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.AddDynamicPartitionsRequest)]
     deleted = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
-    assert set(added[0].partition_keys) == {every_minute.id, declared.id}  # not the pending source
+    assert set(added[0].partition_keys) == {every_minute.id, declared.id}
+    assert pending.id not in added[0].partition_keys  # not yet accepted: not a partition
     assert deleted[0].partition_keys == ["purged-source"]
     cursor = json.loads(result.cursor)
     assert datetime.fromisoformat(cursor["last"]) > datetime.fromisoformat(long_ago)

@@ -1,8 +1,6 @@
-"""The harvest catalogue database: tables, migrations and the `Catalog` store."""
+"""The harvest catalogue database: records (entities), tables and migrations (models), the `Catalog` store."""
 
-from dataspace_assets.harvest.catalog.models import SCHEMA_VERSION, upgrade
-from dataspace_assets.harvest.catalog.store import (
-    Catalog,
+from dataspace_assets.harvest.catalog.entities import (
     HarvestItem,
     HarvestJob,
     HarvestSource,
@@ -10,6 +8,8 @@ from dataspace_assets.harvest.catalog.store import (
     source_domain,
     utcnow,
 )
+from dataspace_assets.harvest.catalog.models import SCHEMA_VERSION, upgrade
+from dataspace_assets.harvest.catalog.store import Catalog
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -6,7 +6,7 @@ from datetime import date
 
 from dataspace_assets.harvest import actions
 from dataspace_assets.harvest.catalog import Catalog, utcnow
-from dataspace_assets.harvest.catalog.store import ItemOutcome
+from dataspace_assets.harvest.catalog.entities import ItemOutcome
 from dataspace_assets.harvest.records import (
     Checksum,
     ContactPoint,
