@@ -282,3 +282,89 @@ def test_default_timezone_setting_applies_to_schedules(configs, monkeypatch) -> 
     start = datetime(2026, 1, 5, tzinfo=UTC).timestamp()
     first = next(cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone))
     assert first.astimezone(UTC) == datetime(2026, 1, 5, 11, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- added by the mutation review
+
+
+def test_materialization_metadata_names_the_item(configs, tmp_settings, dagster_instance, store) -> None:
+    configs.toml("a.toml", collector(value='"first"').replace('"json"', '"text"'))
+    assert run(tmp_settings, dagster_instance, "a_feed").success
+    result = run(tmp_settings, dagster_instance, "a_feed")
+    item = store.latest("a_feed")
+    meta = metadata(result)
+    assert item.id != store.first("a_feed").id
+    assert meta["dataspace/item_id"].value == item.id
+    assert meta["dataspace/content_type"].value == "text/plain; charset=utf-8"
+
+
+def test_asset_spec_metadata_and_default_description(configs, tmp_settings) -> None:
+    configs.toml("a.toml", collector("timed", SCHEDULE='"5m"').replace("tests.Echo", "tests.Nothing") + collector("manual"))
+    defs = build_defs(tmp_settings)
+    timed_key, manual_key = dg.AssetKey(["dataspace", "a_timed"]), dg.AssetKey(["dataspace", "a_manual"])
+    timed = defs.resolve_assets_def(timed_key).get_asset_spec(timed_key)
+    manual = defs.resolve_assets_def(manual_key).get_asset_spec(manual_key)
+    assert timed.description == "Collector a_timed (tests.Nothing)."  # no DESCRIPTION, no docstring of its own
+    assert dict(timed.metadata) == {
+        "dataspace/component": "collector",
+        "dataspace/path": "tests.Nothing",
+        "dataspace/config": "dataspace/a.toml [collectors.timed]",
+        "dataspace/data_type": "json",
+        "dataspace/data_format": "geojson",
+        "dataspace/schedule": "5m",
+    }
+    assert manual.metadata["dataspace/schedule"] == "none (materialize by hand)"
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        # The sensor's tag wins over Dagster's scheduled time.
+        ({"dataspace/run_time": "2026-04-01T08:00:00+00:00", "dagster/scheduled_execution_time": "2026-03-01T06:30:00+00:00"},
+         datetime(2026, 4, 1, 8, 0, tzinfo=UTC)),
+        # A naive time is UTC; an aware one is converted.
+        ({"dataspace/run_time": "2026-04-01T08:00:00"}, datetime(2026, 4, 1, 8, 0, tzinfo=UTC)),
+        ({"dataspace/run_time": "2026-04-01T10:00:00+02:00"}, datetime(2026, 4, 1, 8, 0, tzinfo=UTC)),
+        # An unreadable tag is skipped.
+        ({"dataspace/run_time": "soon", "dagster/scheduled_execution_time": "2026-03-01T06:30:00+00:00"},
+         datetime(2026, 3, 1, 6, 30, tzinfo=UTC)),
+    ],
+)
+def test_run_time_tags(configs, tmp_settings, dagster_instance, store, tags, expected) -> None:
+    configs.toml("a.toml", collector().replace("tests.Echo", "tests.Clock"))
+    assert run(tmp_settings, dagster_instance, "a_feed", tags=tags).success
+    item = store.latest("a_feed")
+    assert item.date == expected
+    assert item.json()["run_time"] == expected.isoformat()
+
+
+def test_preview_truncates_long_items_and_shows_binary_as_hex() -> None:
+    from dataspace_assets.dataspace.assets import PREVIEW_BYTES, preview
+
+    def data(content_type: str):
+        return type("D", (), {"content_type": content_type})()
+
+    long_text = b"x" * (PREVIEW_BYTES + 5)
+    assert preview(data("text/plain"), long_text) == f"```\n{'x' * PREVIEW_BYTES} …\n```"
+    assert preview(data("text/plain"), b"x" * PREVIEW_BYTES) == f"```\n{'x' * PREVIEW_BYTES}\n```"
+    assert preview(data("application/octet-stream"), b"\xff\x00\x10") == "```\nff 00 10\n```"
+    long_json = ("[" + ", ".join(["1"] * PREVIEW_BYTES) + "]").encode()
+    shown = preview(data("application/json"), long_json)
+    assert shown.startswith("```json\n[\n  1,") and shown.endswith(" …\n```")
+    assert len(shown) == len("```json\n") + PREVIEW_BYTES + len(" …\n```")
+    # Invalid JSON falls back to the raw text.
+    assert preview(data("application/json"), b"{oops") == "```\n{oops\n```"
+
+
+def test_naive_run_time_tag_is_utc_whatever_the_local_zone(configs, tmp_settings, dagster_instance, store, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        configs.toml("a.toml", collector().replace("tests.Echo", "tests.Clock"))
+        assert run(tmp_settings, dagster_instance, "a_feed", tags={"dataspace/run_time": "2026-04-01T08:00:00"}).success
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert store.latest("a_feed").date == datetime(2026, 4, 1, 8, 0, tzinfo=UTC)

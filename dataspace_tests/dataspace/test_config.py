@@ -454,3 +454,100 @@ def test_parquetize_is_accepted_and_kept(configs) -> None:
 def test_parquetize_problems(configs, value, expected) -> None:
     configs.toml("a.toml", collector(PARQUETIZE=value))
     assert configs.problems() == [f"{F}: {T} PARQUETIZE: {expected}"]
+
+
+# ---------------------------------------------------------------- added by the mutation review
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"RETRY_DELAY": "-1"}, "RETRY_DELAY: must be 0 or more, got -1"),
+        ({"RETRY_DELAY": "true"}, "RETRY_DELAY: expected a number of seconds, got boolean True"),
+        ({"POOL": '"   "'}, "POOL: must not be empty"),
+        ({"MyKey": "1"}, None),  # not UPPER_CASE: a setting, not a framework key
+    ],
+)
+def test_more_collector_key_problems(configs, extra, expected) -> None:
+    configs.toml("a.toml", collector(**extra))
+    assert configs.problems() == ([f"{F}: {T} {expected}"] if expected else [])
+
+
+def test_upper_case_keys_with_digits_and_underscores_are_framework_keys(configs) -> None:
+    configs.toml("a.toml", collector(API_KEY2='"k"'))
+    assert configs.problems() == [f"{F}: {T} API_KEY2: unknown key"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"SOURCE_RANGE": '"0"'}, "SOURCE_RANGE: expected a row count (1 or more) or a period like 1h "
+         "(<N>s|m|h|d), got string '0'"),
+        ({"SOURCE_RANGE": "true"}, "SOURCE_RANGE: expected a row count (1 or more) or a period like 1h "
+         "(<N>s|m|h|d), got boolean True"),
+        ({"DEPENDENCIES": '["src", ""]'}, "DEPENDENCIES: expected a list of component names, got array ['src', '']"),
+        ({"DEPENDENCIES": '["src"]', "DEPENDENCIES_LIMIT": "[true]"},
+         "DEPENDENCIES_LIMIT: expected a list of integers, got array [True]"),
+        ({"OPTIONAL_DEPENDENCIES": '["src"]', "OPTIONAL_DEPENDENCIES_LIMIT": "[1, 1]"},
+         "OPTIONAL_DEPENDENCIES_LIMIT: has 2 value(s) for 1 entry(ies) of OPTIONAL_DEPENDENCIES"),
+        ({"OPTIONAL_DEPENDENCIES": '["nowhere"]'},
+         "OPTIONAL_DEPENDENCIES: unknown component 'nowhere' (looked for a_nowhere)"),
+    ],
+)
+def test_more_harvester_key_problems(configs, extra, expected) -> None:
+    configs.toml("a.toml", collector("src") + harvester("h", "src", **extra))
+    assert configs.problems() == [f"{F}: [harvesters.h] {expected}"]
+
+
+def test_harvester_requires_a_source(configs) -> None:
+    configs.toml("a.toml", harvester("h", "x").replace('SOURCE = "x"\n', ""))
+    assert configs.problems() == [f"{F}: [harvesters.h] SOURCE: missing required key"]
+
+
+def test_harvester_optional_dependencies_schedule_and_flags(configs) -> None:
+    configs.toml("stib.toml", collector("stops") + harvester(
+        "shapes", "stops", OPTIONAL_DEPENDENCIES='["other.feed", "stops"]', OPTIONAL_DEPENDENCIES_LIMIT="[3, 2]",
+        SCHEDULE='"1h"', SOURCE_RANGE_STRICT="false", MULTIPLE_RESULTS="true", RETRIES=2,
+    ) + harvester("plain", "stops", OPTIONAL_DEPENDENCIES='["stops"]'))
+    configs.toml("other.toml", collector("feed"))
+    config = configs.load()
+    assert config.problems == []
+    shapes, plain = config.by_name()["stib_shapes"], config.by_name()["stib_plain"]
+    assert (shapes.optional_dependencies, shapes.optional_dependencies_limit) == (["other_feed", "stib_stops"], [3, 2])
+    assert (shapes.schedule, shapes.schedule_text, shapes.source_range_strict, shapes.multiple_results, shapes.retries) == (
+        Period(3600), "1h", False, True, 2
+    )
+    assert (plain.optional_dependencies, plain.optional_dependencies_limit, plain.schedule) == (["stib_stops"], [1], None)
+
+
+def test_optional_dependency_cycle(configs) -> None:
+    configs.toml("a.toml", collector("src") + harvester("x", "src", OPTIONAL_DEPENDENCIES='["y"]') + harvester("y", "x"))
+    assert configs.problems() == [f"{F}: [harvesters.x] OPTIONAL_DEPENDENCIES: dependency cycle a_x -> a_y -> a_x"]
+
+
+def test_a_cycle_is_reported_once_whichever_node_it_is_entered_from(configs) -> None:
+    # a_y closes the cycle a_x -> a_y -> a_x twice (SOURCE and DEPENDENCIES) and a_w enters it from outside:
+    # still one problem; the self-cycle of a_z is another.
+    configs.toml("a.toml", collector("src") + harvester("x", "src", DEPENDENCIES='["y"]') + harvester("y", "x", DEPENDENCIES='["x"]')
+                 + harvester("w", "src", DEPENDENCIES='["x", "y"]') + harvester("z", "z"))
+    assert configs.problems() == [
+        f"{F}: [harvesters.x] DEPENDENCIES: dependency cycle a_x -> a_y -> a_x",
+        f"{F}: [harvesters.z] SOURCE: dependency cycle a_z -> a_z",
+    ]
+
+
+def test_full_name_too_long(configs) -> None:
+    name = "t" * 62  # a_ + 62 = 64 characters
+    configs.toml("a.toml", collector(name))
+    assert configs.problems() == [
+        f"{F}: [collectors.{name}]: invalid full name 'a_{name}': use letters, digits and _ "
+        "in file and table names (at most 63 characters)"
+    ]
+    configs.toml("a.toml", collector(name[:-1]))
+    assert configs.problems() == []
+
+
+def test_content_type_key_overrides_the_data_type_default(configs) -> None:
+    configs.toml("a.toml", collector(CONTENT_TYPE='"application/geo+json"') + collector("plain"))
+    by_name = configs.load().by_name()
+    assert (by_name["a_feed"].content_type, by_name["a_plain"].content_type) == ("application/geo+json", "application/json")

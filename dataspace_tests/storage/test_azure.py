@@ -95,3 +95,50 @@ def test_resource_with_account_url_and_key(azurite, tmp_path) -> None:
     data = store.write("a_b", b"with key")
     assert store.latest("a_b").content == b"with key" and data.location.startswith(azurite.account_url)
     store.close()
+
+
+def test_store_from_settings_uses_azure_with_a_connection_string(azurite, tmp_settings) -> None:
+    import dataclasses
+
+    container = azurite.new_container()
+    settings = dataclasses.replace(
+        tmp_settings, azure_connection_string=azurite.connection_string, azure_container=container
+    )
+    store = DataStore.from_settings(settings)
+    data = store.write("a_b", b"on azure")
+    assert isinstance(store.blobs, AzureBlobStore)
+    assert data.location.startswith(f"{azurite.account_url}/{container}/a_b/")
+    assert store.latest("a_b").content == b"on azure"
+    assert not settings.blobs_dir.exists()
+    store.close()
+
+
+def test_missing_blobs_and_containers_are_quiet(azurite) -> None:
+    blobs = AzureBlobStore(f"absent-{uuid.uuid4().hex[:12]}", connection_string=azurite.connection_string)
+    # A container nobody wrote to yet: no keys, and deleting is a no-op.
+    assert blobs.keys() == []
+    blobs.write("a_b/kept", b"kept", "text/plain")
+    blobs.delete(f"{blobs.container.url}/a_b/gone")
+    blobs.delete("a_b/also-gone")
+    assert blobs.keys() == ["a_b/kept"]
+    blobs.close()
+
+
+def test_location_in_another_container_is_refused(azurite) -> None:
+    container, other = azurite.new_container(), azurite.new_container()
+    blobs = AzureBlobStore(container, connection_string=azurite.connection_string)
+    foreign = f"{azurite.account_url}/{other}/a_b/k"
+    with pytest.raises(DataspaceError, match=f"^blob {foreign} is not in container {container}$"):
+        blobs.read(foreign)
+    blobs.close()
+
+
+def test_container_is_created_once_per_store(azurite) -> None:
+    blobs = AzureBlobStore(f"once-{uuid.uuid4().hex[:12]}", connection_string=azurite.connection_string)
+    calls = []
+    create = blobs.container.create_container
+    blobs.container.create_container = lambda *a, **k: calls.append(1) or create(*a, **k)
+    for i in range(3):
+        blobs.write(f"a_b/{i}", b"x", "text/plain")
+    assert calls == [1] and blobs.keys("a_b/") == ["a_b/0", "a_b/1", "a_b/2"]
+    blobs.close()

@@ -56,3 +56,20 @@ def test_local_missing_blob_is_a_clear_error(tmp_path) -> None:
     location = (tmp_path / "a_b" / "gone").as_uri()
     with pytest.raises(DataspaceError, match=f"^blob {re.escape(location)} is missing$"):
         blobs.read(location)
+
+
+def test_local_delete_of_a_missing_blob_is_a_no_op(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    kept = blobs.write("a_b/kept", b"kept", "text/plain")
+    blobs.delete((tmp_path / "a_b" / "gone").as_uri())
+    blobs.delete("a_b/also-gone")
+    assert blobs.keys() == ["a_b/kept"] and blobs.read(kept) == b"kept"
+
+
+def test_local_keys_filter_by_prefix(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path)
+    for key in ("a_b/2", "a_b/1", "a_c/1"):
+        blobs.write(key, b"x", "text/plain")
+    assert blobs.keys("a_b/") == ["a_b/1", "a_b/2"]
+    assert blobs.keys() == ["a_b/1", "a_b/2", "a_c/1"]
+    assert LocalBlobStore(tmp_path / "never").keys() == []

@@ -256,3 +256,51 @@ def test_data_loads_bytes_lazily_once(store) -> None:
 def test_data_decodes_by_content_type(sqlite_store, content_type, payload, decoded) -> None:
     sqlite_store.write("feed_a", payload, date=at(0), content_type=content_type)
     assert sqlite_store.latest("feed_a").data == decoded
+
+
+# ---------------------------------------------------------------- added by the mutation review
+
+
+def test_write_returns_utc_dates(sqlite_store) -> None:
+    # The returned Data (not only what is read back) carries the UTC date, aware even for a naive input.
+    brussels = timezone(timedelta(hours=2))
+    aware = sqlite_store.write("feed_a", b"x", date=datetime(2026, 6, 1, 14, 0, tzinfo=brussels))
+    naive = sqlite_store.write("feed_a", b"y", date=datetime(2026, 6, 1, 15, 0))
+    assert (aware.date.tzinfo, aware.date) == (UTC, datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    assert (naive.date.tzinfo, naive.date) == (UTC, datetime(2026, 6, 1, 15, 0, tzinfo=UTC))
+
+
+def test_write_without_date_is_dated_now(sqlite_store) -> None:
+    before = datetime.now(UTC)
+    data = sqlite_store.write("feed_a", b"x")
+    after = datetime.now(UTC)
+    assert before <= data.date <= after
+    assert before - timedelta(seconds=1) <= sqlite_store.latest("feed_a").date <= after + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("payload", ["text", {"a": 1}, bytearray(b"ba")])
+def test_write_refuses_non_bytes_before_anything_is_written(sqlite_store, payload) -> None:
+    with pytest.raises(UnsupportedPayload, match=f"^payload must be bytes, not {type(payload).__name__}$"):
+        sqlite_store.write("feed_a", payload)
+    assert sqlite_store.blobs.keys() == []
+    assert sqlite_store.count("feed_a") == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "payload", "decoded"),
+    [
+        ("application/geo+json", b'{"type": "Point"}', {"type": "Point"}),
+        ("Application/JSON; charset=utf-8", b"[1]", [1]),
+        ("text/csv", b"a,b", "a,b"),
+    ],
+)
+def test_data_decodes_json_suffixes_and_any_text(sqlite_store, content_type, payload, decoded) -> None:
+    sqlite_store.write("feed_a", payload, date=at(0), content_type=content_type)
+    assert sqlite_store.latest("feed_a").data == decoded
+
+
+def test_from_settings_is_local_without_azure(tmp_settings) -> None:
+    store = DataStore.from_settings(tmp_settings)
+    assert isinstance(store.blobs, LocalBlobStore)
+    assert store.blobs.root == tmp_settings.blobs_dir
+    store.close()
