@@ -61,9 +61,13 @@ class FactoryBackend(BaseBackend):
             log.warning("odd record %s", remote_id)
         prefix = self.get_extra_config_value("prefix") or "Dataset"
         title = "" if remote_id in self.config.get("untitled", []) else f"{prefix} {remote_id}"
+        if remote_id in self.config.get("blank_title", []):
+            title = " \t "
         dataset.title = title.upper() if self.has_feature("uppercase") else title
         dataset.description = f"Made up from {self.source.url} ({self.job_data.get('listed')} listed)"
         dataset.tags = ["factory"]
+        if remote_id in self.config.get("licenses", {}):
+            dataset.license = self.config["licenses"][remote_id]
         dataset.harvest.remote_url = f"http://factory.test/{remote_id}"
         known = {r.url: r for r in dataset.resources}
         url = f"http://factory.test/{remote_id}.csv"
@@ -73,10 +77,15 @@ class FactoryBackend(BaseBackend):
         dataset.resources = [resource]
         return dataset
 
+    def finalize(self) -> None:
+        if self.config.get("fail_finalize"):
+            raise RuntimeError(self.config["fail_finalize"])
+
     def process_dataservice(
         self, item: ItemRef, dataservice: DataserviceRecord, dataset_ids: dict[str, str]
     ) -> DataserviceRecord:
-        dataservice.title = f"Service {item.remote_id}"
+        untitled = item.remote_id in self.config.get("untitled_services", [])
+        dataservice.title = "  " if untitled else f"Service {item.remote_id}"
         dataservice.base_api_url = f"http://factory.test/api/{item.remote_id}"
         dataservice.datasets = sorted(dataset_ids.values())
         return dataservice

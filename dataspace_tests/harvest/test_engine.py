@@ -121,6 +121,20 @@ def test_what_is_logged_while_processing_an_item_is_kept_on_it(catalog: Catalog)
     assert [i.logs for i in report.items] == [[], [{"level": "warning", "message": "odd record 1"}]]
 
 
+def test_a_blank_title_is_a_missing_title(catalog: Catalog) -> None:
+    report = engine.run_job(catalog, make(catalog, config={"count": 2, "blank_title": ["1"]}))
+    assert statuses(report) == [("0", "done"), ("1", "skipped")]
+    assert messages(report) == {"1": ["missing title on dataset"]}
+    assert catalog.count("datasets") == 1
+
+
+def test_an_unknown_licence_is_dropped_with_a_warning(catalog: Catalog) -> None:
+    report = engine.run_job(catalog, make(catalog, config={"count": 2, "licenses": {"0": "cc-by", "1": "made-up"}}))
+    assert statuses(report) == [("0", "done"), ("1", "done")]
+    assert [catalog.get_dataset(i.dataset_id).license for i in report.items] == ["cc-by", None]
+    assert report.items[1].logs == [{"level": "warning", "message": 'unknown licence "made-up" dropped'}]
+
+
 def test_skipped_items_alone_leave_the_job_done(catalog: Catalog) -> None:
     report = engine.run_job(catalog, make(catalog, config={"count": 2, "skip": ["0"]}))
     assert report.job.status == "done"
@@ -133,6 +147,19 @@ def test_listing_failure_fails_the_job_and_keeps_listed_items(catalog: Catalog) 
     assert [e["message"] for e in report.job.errors] == ["page 2 returned 404"]
     assert statuses(report) == [("0", "done"), ("1", "done")]
     assert catalog.count("datasets") == 2
+
+
+def test_a_failing_finalize_fails_the_job_and_archives_nothing(catalog: Catalog) -> None:
+    source = make(catalog, config={"ids": ["a", "b"]})
+    ids = {i.remote_id: i.dataset_id for i in engine.run_job(catalog, source).items}
+    _age(catalog, ids["b"], 30)
+    catalog.update_source(source.id, config={"ids": ["a"], "fail_finalize": "cleanup broke"})
+    report = engine.run_job(catalog, catalog.get_source(source.id))
+    assert report.job.status == "failed"
+    [error] = report.job.errors
+    assert error["message"] == "cleanup broke" and "RuntimeError" in error["details"]
+    assert statuses(report) == [("a", "done")]
+    assert catalog.get_dataset(ids["b"]).archived is None
 
 
 def test_unknown_backend_fails_the_job_with_one_error(catalog: Catalog) -> None:
@@ -159,6 +186,14 @@ def test_dataservices_come_second_and_link_the_jobs_datasets(catalog: Catalog) -
     assert sorted(service.datasets) == sorted(i.dataset_id for i in report.items[:2])
     assert service.harvest.source_url == source.url and service.harvest.backend == "Factory"
     assert report.job.items_by_type == {"dataset": 2, "dataservice": 1}
+
+
+def test_a_dataservice_without_title_is_skipped(catalog: Catalog) -> None:
+    source = make(catalog, config={"count": 1, "dataservices": ["api", "blank"], "untitled_services": ["blank"]})
+    report = engine.run_job(catalog, source)
+    assert statuses(report) == [("0", "done"), ("api", "done"), ("blank", "skipped")]
+    assert messages(report) == {"blank": ["missing title on dataservice"]}
+    assert catalog.count("dataservices") == 1 and report.job.status == "done"
 
 
 # ------------------------------------------------------------------ identity
@@ -198,6 +233,31 @@ def test_uri_remote_id_matches_across_sources(catalog: Catalog) -> None:
     assert catalog.get_dataset(other).harvest.domain == "portal.test"
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://data.test/datasets/1", True),
+        ("urn:uuid:6f1a1b1c-0000-4000-8000-000000000001", True),
+        ("ftp://data.test/x", True),
+        ("dataset-1", False),
+        ("http:/no-host", False),
+        ("http://data.test/a b", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_is_uri(value: str | None, expected: bool) -> None:
+    assert engine.is_uri(value) is expected
+
+
+def test_urn_remote_id_matches_across_sources(catalog: Catalog) -> None:
+    urn = "urn:uuid:6f1a1b1c-0000-4000-8000-000000000001"
+    other = _existing(catalog, urn, domain="elsewhere.test", source_id="other")
+    report = engine.run_job(catalog, make(catalog, config={"ids": [urn]}))
+    assert report.items[0].dataset_id == other
+    assert catalog.count("datasets") == 1
+
+
 def test_ownership_conflict_fails_the_item(catalog: Catalog) -> None:
     taken = catalog.save_dataset(
         DatasetRecord(title="Theirs", organization="org-b", harvest=HarvestMetadata(remote_id="0", domain="portal.test"))
@@ -207,6 +267,20 @@ def test_ownership_conflict_fails_the_item(catalog: Catalog) -> None:
     assert messages(report) == {"0": [f"Item has another owner: {taken}"]}
     assert catalog.get_dataset(taken).title == "Theirs"
     assert catalog.get_dataset(report.items[1].dataset_id).organization == "org-a"
+
+
+def test_ownership_conflict_with_a_user_owned_source(catalog: Catalog) -> None:
+    bobs = catalog.save_dataset(
+        DatasetRecord(title="Bob's", owner="bob", harvest=HarvestMetadata(remote_id="0", domain="portal.test"))
+    )
+    orgs = catalog.save_dataset(
+        DatasetRecord(title="Org's", organization="org-b", owner="alice", harvest=HarvestMetadata(remote_id="1", domain="portal.test"))
+    )
+    # an organization's dataset is not the user's, even when the user is recorded as its owner
+    report = engine.run_job(catalog, make(catalog, config={"count": 3}, owner="alice"))
+    assert statuses(report) == [("0", "failed"), ("1", "failed"), ("2", "done")]
+    assert messages(report) == {"0": [f"Item has another owner: {bobs}"], "1": [f"Item has another owner: {orgs}"]}
+    assert (catalog.get_dataset(bobs).title, catalog.get_dataset(orgs).title) == ("Bob's", "Org's")
 
 
 def test_new_datasets_belong_to_the_source_owner(catalog: Catalog) -> None:

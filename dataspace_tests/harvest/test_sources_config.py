@@ -63,6 +63,13 @@ def test_declared_sources_are_synced_and_partitioned(
     assert catalog.get_source("local-one") is None
     assert catalog.count("sources") == 2
 
+    # declaring it again brings the same source back, no longer deleted
+    _write(tmp_settings, DECLARED)
+    assert sync_declared_sources(tmp_settings, dagster_instance) == [first.id, local.id]
+    back = catalog.get_source("local-one")
+    assert back is not None and back.id == local.id and back.deleted is None
+    assert catalog.count("sources") == 2
+
 
 def test_no_harvest_folder_means_no_source(tmp_settings: Settings) -> None:
     assert read_declared_sources(tmp_settings.configs_dir) == []
@@ -135,3 +142,21 @@ def test_one_bad_declaration_stores_none_of_them(tmp_settings: Settings, plugin_
     with pytest.raises(DataspaceError, match=r"sources\[1\]\.schedule"):
         sync_declared_sources(tmp_settings)
     assert Catalog.from_settings(tmp_settings).count("sources") == 0
+
+
+def test_a_changed_validation_is_dated(tmp_settings: Settings, plugin_path: Path) -> None:
+    _write(tmp_settings, DECLARED)
+    sync_declared_sources(tmp_settings)
+    catalog = Catalog.from_settings(tmp_settings)
+    try:
+        before = catalog.get_source("local-one")
+        assert before.validation_state == "pending"
+        _write(tmp_settings, DECLARED.replace('validation = "pending"', 'validation = "accepted"'))
+        sync_declared_sources(tmp_settings)
+        after = catalog.get_source("local-one")
+        assert after.validation_state == "accepted"
+        assert after.validation_on is not None and after.validation_on != before.validation_on
+        sync_declared_sources(tmp_settings)  # nothing changed: the date stays
+        assert catalog.get_source("local-one").validation_on == after.validation_on
+    finally:
+        catalog.close()

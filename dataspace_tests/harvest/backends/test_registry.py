@@ -52,3 +52,17 @@ def test_a_plugin_that_is_not_a_backend_is_refused(tmp_path: Path) -> None:
             get_backend("odd")
     finally:
         sys.path.remove(str(root))
+
+
+def test_a_plugin_cannot_shadow_a_builtin(tmp_path: Path) -> None:
+    from dataspace_assets.harvest.backends.dcat import DcatBackend
+
+    root = install_plugin(tmp_path, "shadow_plugin", "dcat = dataspace_tests.harvest.factory_backend:FactoryBackend\n")
+    sys.path.insert(0, str(root))
+    importlib.invalidate_caches()
+    try:
+        assert get_backend("dcat") is DcatBackend
+        [entry] = [e for e in list_backends() if e.name == "dcat"]
+        assert (entry.origin, entry.backend) == ("builtin", DcatBackend)
+    finally:
+        sys.path.remove(str(root))

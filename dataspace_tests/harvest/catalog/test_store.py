@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from dataspace_assets.harvest import actions
 from dataspace_assets.harvest.catalog import Catalog, utcnow
@@ -127,3 +127,33 @@ def test_one_record_that_cannot_be_stored_fails_alone(catalog: Catalog) -> None:
     items = catalog.get_items(job_id)  # statuses are written in the same transaction
     assert [(i.status, bool(i.dataset_id)) for i in items] == [("done", True), ("failed", False), ("done", True)]
     assert all(i.started is not None and i.ended >= i.started for i in items)
+
+
+def test_a_remote_id_resolves_to_the_live_record_then_the_oldest(catalog: Catalog) -> None:
+    def harvested(title: str) -> str:
+        return catalog.save_dataset(DatasetRecord(title=title, harvest=HarvestMetadata(remote_id="r", domain="d.test")))
+
+    def found() -> str | None:
+        return catalog.find_by_remote_id("dataset", "r", any_source=False, domain="d.test")
+
+    oldest, middle, newest = harvested("Oldest"), harvested("Middle"), harvested("Newest")
+    now = utcnow()
+    for days, dataset_id in ((3, oldest), (2, middle), (1, newest)):
+        catalog.set_dataset_fields(dataset_id, created_at=now - timedelta(days=days))
+    catalog.set_dataset_fields(oldest, deleted=now)
+    assert found() == middle  # the oldest is deleted: the oldest live one
+    catalog.set_dataset_fields(middle, deleted=now)
+    assert found() == newest
+    catalog.set_dataset_fields(newest, deleted=now)
+    assert found() == oldest  # all deleted: the oldest
+
+
+def test_a_resource_id_repeated_within_a_dataset_gets_a_new_id(catalog: Catalog) -> None:
+    dataset = DatasetRecord(
+        title="Twice",
+        resources=[ResourceRecord(id="dup", url="http://x.test/a.csv"), ResourceRecord(id="dup", url="http://x.test/b.csv")],
+    )
+    stored = catalog.get_dataset(catalog.save_dataset(dataset))
+    ids = [r.id for r in stored.resources]
+    assert [r.url for r in stored.resources] == ["http://x.test/a.csv", "http://x.test/b.csv"]
+    assert ids[0] == "dup" and ids[1] not in ("dup", None)

@@ -128,3 +128,34 @@ def test_unsupported_scheme() -> None:
 def test_options_from_config_defaults() -> None:
     options = HttpOptions.from_config({})
     assert (options.allow_private_addresses, options.allow_local_files, options.retries) == (False, False, 2)
+
+
+def _record_waits(monkeypatch: pytest.MonkeyPatch, waits: list[float]) -> None:
+    """Record the client's back-off sleeps instead of sleeping (only the client's: the server still sleeps)."""
+    import types
+
+    from dataspace_assets.harvest import http
+
+    monkeypatch.setattr(http, "time", types.SimpleNamespace(sleep=waits.append))
+
+
+def test_retries_back_off_exponentially(http_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    _record_waits(monkeypatch, waits)
+    http_server.route(PATH, status=502)
+    with pytest.raises(HarvestHttpError, match="^502 Server Error"):
+        client(retries=3, retry_backoff=0.5).get(http_server.url(PATH))
+    assert waits == [0.5, 1.0, 2.0]
+    assert len(hits(http_server)) == 4
+
+
+def test_a_timeout_is_retried(http_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    _record_waits(monkeypatch, waits)
+    http_server.route(PATH, delay=1.0)
+    url = http_server.url(PATH)
+    with pytest.raises(HarvestHttpError) as info:
+        client(timeout=0.2, retries=1, retry_backoff=0.1).get(url)
+    assert str(info.value) == f"Timeout after 0.2s for url: {url}"
+    assert waits == [0.1]
+    assert len(hits(http_server)) == 2

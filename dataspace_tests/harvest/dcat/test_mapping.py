@@ -294,6 +294,9 @@ def test_abstract_is_used_without_description() -> None:
     ("value", "expected"),
     [
         ("<http://purl.org/cld/freq/monthly>", "monthly"),
+        ("<http://purl.org/cld/freq/threeTimesAWeek>", "threeTimesAWeek"),
+        ('"threetimesamonth"', "threeTimesAMonth"),
+        ("<http://publications.europa.eu/resource/authority/frequency/ANNUAL_3>", "threeTimesAYear"),
         ("<http://publications.europa.eu/resource/authority/frequency/AS_NEEDED>", "punctual"),
         ("<http://publications.europa.eu/resource/authority/frequency/WEEKLY>", "weekly"),
         ('"DAILY"', "daily"),
@@ -374,6 +377,22 @@ def test_spatial_bbox_wkt_geojson_and_other_types() -> None:
     assert [1.0, 2.0] in geom["coordinates"][0][0] and [3.0, 4.0] in geom["coordinates"][0][0]
 
 
+def test_every_polygon_of_a_multipolygon_is_kept() -> None:
+    graph = turtle("""
+        @prefix gsp: <http://www.opengis.net/ont/geosparql#> .
+        @prefix locn: <http://www.w3.org/ns/locn#> .
+        ex:ds a dcat:Dataset ; dct:title "T" ;
+            dct:spatial [ locn:geometry "MULTIPOLYGON(((0 0, 0 1, 1 1, 0 0)), ((5 5, 5 6, 6 6, 5 5)))"^^gsp:wktLiteral ] .
+    """)
+    assert mapped(graph).spatial["geom"] == {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]],
+            [[[5.0, 5.0], [5.0, 6.0], [6.0, 6.0], [5.0, 5.0]]],
+        ],
+    }
+
+
 def test_evian_like_bbox_literal() -> None:
     graph = turtle('ex:ds a dcat:Dataset ; dct:title "T" ; dct:spatial "6.5735,46.3912,6.6069,46.4028" .')
     assert mapped(graph).spatial["geom"] == {
@@ -424,6 +443,19 @@ def test_licence_falls_back_to_current_then_notspecified() -> None:
     assert ds.license == "cc-by"
     empty = LicenseRegistry([])
     assert mapped(graph, licenses=empty).license is None
+
+
+def test_licence_candidates_dataset_license_then_rights_then_distributions() -> None:
+    graph = turtle("""
+        ex:ds a dcat:Dataset ; dct:title "T" ; dct:rights "odc-odbl" ; dct:license "cc-by" ;
+            dcat:distribution ex:d .
+        ex:d dcat:downloadURL <http://ex.test/f.csv> ; dct:license "cc-zero" .
+    """)
+    assert mapped(graph).license == "cc-by"
+    graph.remove((URIRef("http://ex.test/ds"), URIRef("http://purl.org/dc/terms/license"), None))
+    assert mapped(graph).license == "odc-odbl"
+    graph.remove((URIRef("http://ex.test/ds"), URIRef("http://purl.org/dc/terms/rights"), None))
+    assert mapped(graph).license == "cc-zero"
 
 
 def test_licence_resource_label_is_a_candidate() -> None:
@@ -498,6 +530,14 @@ def test_resource_checksum(algorithm: str, expected: str | None) -> None:
             spdx:checksum [ spdx:algorithm spdx:{algorithm} ; spdx:checksumValue "abc123" ] .
     """)
     assert (res.checksum.type if res.checksum else None) == expected
+
+
+def test_resource_checksum_value_is_trimmed() -> None:
+    res = _resource("""
+        ex:d dcat:downloadURL <http://ex.test/f.csv> ;
+            spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha1 ; spdx:checksumValue "  abc123 " ] .
+    """)
+    assert (res.checksum.type, res.checksum.value) == ("sha1", "abc123")
 
 
 def test_resource_identity_by_url_and_title_for_ogc_layers() -> None:

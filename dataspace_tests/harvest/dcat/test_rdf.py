@@ -80,6 +80,14 @@ def test_dtd_and_entities_are_refused_before_parsing() -> None:
             parse_graph(data, "xml", url="http://x.test/c.xml")
 
 
+def test_an_external_dtd_without_entities_is_refused() -> None:
+    data = b"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF SYSTEM "http://evil.test/x.dtd">
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>"""
+    with pytest.raises(RdfParseError, match=r"^http://x.test/c.xml: XML with a DTD or entity declarations is refused"):
+        check_xml_safe(data, "http://x.test/c.xml")
+
+
 def test_plain_rdf_xml_passes_the_check() -> None:
     graph = parse_graph(XXE.replace(b'<!DOCTYPE rdf:RDF [<!ENTITY secret SYSTEM "file:///etc/passwd">]>', b"").replace(
         b"&secret;", b"ok"), "xml", url="http://x.test/c.xml")
@@ -118,3 +126,15 @@ def test_paging_current_and_legacy(load_graph) -> None:
     assert next_page_url(load_graph("udata/dcat-historical/ckan.ttl")) == "http://demo.ckan.org/catalog.ttl?page=2"
     assert next_page_url(load_graph("udata/dcat-historical/ckan.rdf")) == "http://demo.ckan.org/catalog.rdf?page=2"
     assert next_page_url(load_graph("udata/dcat/flat.jsonld")) is None
+
+
+def test_a_blank_next_page_ends_the_paging() -> None:
+    def paging(next_value: str) -> str | None:
+        text = f"""@prefix hydra: <http://www.w3.org/ns/hydra/core#> .
+            <http://x.test/c?page=1> a hydra:PartialCollectionView ; hydra:next {next_value} ."""
+        return next_page_url(parse_graph(text.encode(), "turtle", url="http://x.test/c"))
+
+    assert paging('"   "') is None
+    assert paging('""') is None
+    assert paging('" http://x.test/c?page=2 "') == "http://x.test/c?page=2"
+    assert paging("<http://x.test/c?page=2>") == "http://x.test/c?page=2"
