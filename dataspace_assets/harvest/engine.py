@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from dataspace_assets.errors import DataspaceError
@@ -300,6 +301,31 @@ def _stamp(meta, backend: BaseBackend, source: HarvestSource, remote_id: str) ->
     meta.archived_at = None
 
 
+_Record = TypeVar("_Record", DatasetRecord, DataserviceRecord)
+
+
+def _start_record(source: HarvestSource, existing: _Record | None, cls: type[_Record]) -> _Record:
+    """The record a backend maps onto: the existing one (if this source may own it) or a new one."""
+    if existing is not None:
+        assert existing.id is not None
+        _check_owner(source, existing.organization, existing.owner, existing.id)
+        return existing
+    return cls(organization=source.organization, owner=None if source.organization else source.owner)
+
+
+def _ref(item: HarvestItem) -> ItemRef:
+    return ItemRef(remote_id=item.remote_id, kind=item.kind, kwargs=dict(item.kwargs or {}))
+
+
+def _check_mapped(record: DatasetRecord | DataserviceRecord, kind: str, licence_ids: set[str]) -> None:
+    """Skip a record without title; drop a licence the registry does not know."""
+    if not (record.title or "").strip():
+        raise HarvestSkipException(f"missing title on {kind}")
+    if record.license and licence_ids and record.license not in licence_ids:
+        log.warning('unknown licence "%s" dropped', record.license)
+        record.license = None
+
+
 def _map_dataset(
     source: HarvestSource,
     backend: BaseBackend,
@@ -307,19 +333,8 @@ def _map_dataset(
     existing: DatasetRecord | None,
     licence_ids: set[str],
 ) -> DatasetRecord:
-    if existing is not None:
-        assert existing.id is not None
-        _check_owner(source, existing.organization, existing.owner, existing.id)
-        dataset = existing
-    else:
-        dataset = DatasetRecord(organization=source.organization, owner=None if source.organization else source.owner)
-    ref = ItemRef(remote_id=item.remote_id, kind=item.kind, kwargs=dict(item.kwargs or {}))
-    dataset = backend.process_dataset(ref, dataset)
-    if not (dataset.title or "").strip():
-        raise HarvestSkipException("missing title on dataset")
-    if dataset.license and licence_ids and dataset.license not in licence_ids:
-        log.warning('unknown licence "%s" dropped', dataset.license)
-        dataset.license = None
+    dataset = backend.process_dataset(_ref(item), _start_record(source, existing, DatasetRecord))
+    _check_mapped(dataset, "dataset", licence_ids)
     _stamp(dataset.harvest, backend, source, item.remote_id)
     dataset.archived = None
     return dataset
@@ -333,19 +348,10 @@ def _map_dataservice(
     dataset_ids: dict[str, str],
     licence_ids: set[str],
 ) -> DataserviceRecord:
-    if existing is not None:
-        assert existing.id is not None
-        _check_owner(source, existing.organization, existing.owner, existing.id)
-        service = existing
-    else:
-        service = DataserviceRecord(organization=source.organization, owner=None if source.organization else source.owner)
-    ref = ItemRef(remote_id=item.remote_id, kind=item.kind, kwargs=dict(item.kwargs or {}))
-    service = backend.process_dataservice(ref, service, dataset_ids)
-    if not (service.title or "").strip():
-        raise HarvestSkipException("missing title on dataservice")
-    if service.license and licence_ids and service.license not in licence_ids:
-        log.warning('unknown licence "%s" dropped', service.license)
-        service.license = None
+    service = backend.process_dataservice(
+        _ref(item), _start_record(source, existing, DataserviceRecord), dataset_ids
+    )
+    _check_mapped(service, "dataservice", licence_ids)
     _stamp(service.harvest, backend, source, item.remote_id)
     service.harvest.source_url = source.url
     service.harvest.archived_reason = None
