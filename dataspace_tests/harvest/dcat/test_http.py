@@ -134,7 +134,7 @@ def _record_waits(monkeypatch: pytest.MonkeyPatch, waits: list[float]) -> None:
     """Record the client's back-off sleeps instead of sleeping (only the client's: the server still sleeps)."""
     import types
 
-    from dataspace_assets.harvest import http
+    from dataspace_assets.net import http
 
     monkeypatch.setattr(http, "time", types.SimpleNamespace(sleep=waits.append))
 

@@ -1,0 +1,1 @@
+"""Network code the pillars share: the guarded HTTP client."""
