@@ -112,7 +112,7 @@ class CswDcatBackend(DcatBackend):
 
     def _record_graph(self, record: ET.Element, start: int, index: int) -> Graph:
         data = ET.tostring(record, encoding="utf-8")
-        return parse_graph(data, "xml", url=f"{self.source.url}#record-{start + index}")
+        return parse_graph(data, "xml", url=f"{self.source.url}#record-{start + index}", max_triples=self.max_triples)
 
     def _page(self, start: int) -> list[Any]:
         """The records of a page as graphs (or error strings), cached for the job."""
@@ -138,7 +138,13 @@ class CswDcatBackend(DcatBackend):
         start = 1
         truncated = False
         service_refs: list[tuple[int, int, Graph, Node]] = []
+        pages = 0
         while True:
+            if pages >= self.max_pages:
+                raise HarvestException(
+                    f'stopped after {self.max_pages} pages (config "max_pages"): records from {start} were not fetched'
+                )
+            pages += 1
             results = self.fetch_records(start)
             if results is None:
                 break

@@ -25,9 +25,11 @@ from dataspace_assets.harvest.dcat.mapping import (
     dataset_nodes,
     remote_id_of,
 )
+from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, default_max_triples, limits_config_errors
 from dataspace_assets.harvest.dcat.paging import next_page_url
 from dataspace_assets.harvest.dcat.rdf import format_from_mime, format_from_url, parse_graph
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
+from dataspace_assets.net.http import http_config_errors
 
 MAX_CACHED_JOBS = 4
 # Config keys read at the top level of a DCAT source's config, with their types.
@@ -42,6 +44,9 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "hvd_support": bool,
     "inspire_support": bool,
     "jsonld_contexts": dict,
+    "deadline": (int, float),
+    "max_pages": int,
+    "max_triples": int,
 }
 
 POSITIVE_KEYS = frozenset({"timeout", "max_bytes"})
@@ -110,7 +115,21 @@ class DcatBackend(BaseBackend):
                     errors.append(f'Config key "{key}" of "{cls.name}" backend must be above 0')
                 elif key in NON_NEGATIVE_KEYS and config[key] < 0:
                     errors.append(f'Config key "{key}" of "{cls.name}" backend must be 0 or more')
+            # Bounds of the HTTP and parsing limits, for the keys whose type and sign were right.
+            flagged = {key for key in CONFIG_KEYS if any(f'"{key}"' in e for e in errors)}
+            checked = {k: v for k, v in config.items() if k not in flagged}
+            errors += http_config_errors(checked) + limits_config_errors(checked)
         return errors
+
+    @property
+    def max_pages(self) -> int:
+        """How many pages one listing may walk (config `max_pages`)."""
+        return int(self.config.get("max_pages") or DEFAULT_MAX_PAGES)
+
+    @property
+    def max_triples(self) -> int:
+        """How many triples one page may hold (config `max_triples`, else derived from `max_bytes`)."""
+        return int(self.config.get("max_triples") or default_max_triples(self.http.options.max_bytes))
 
     @property
     def default_language(self) -> str:
@@ -149,7 +168,9 @@ class DcatBackend(BaseBackend):
     def load_page(self, url: str, fmt: str) -> Graph:
         """Fetch and parse one catalogue page."""
         response = self.http.get(url)
-        return parse_graph(response.content, fmt, url=url, fetch_context=self.fetch_context)
+        return parse_graph(
+            response.content, fmt, url=url, fetch_context=self.fetch_context, max_triples=self.max_triples
+        )
 
     def _page_graph(self, page: int) -> Graph:
         token = self.job_data.get("token", "")
@@ -191,6 +212,10 @@ class DcatBackend(BaseBackend):
         seen: set[str] = set()
         truncated = False
         while url and url not in seen:
+            if len(graphs) >= self.max_pages:
+                raise HarvestException(
+                    f'stopped after {self.max_pages} pages (config "max_pages"): {url} was not fetched'
+                )
             seen.add(url)
             graph = self.load_page(url, fmt)
             page = len(graphs)

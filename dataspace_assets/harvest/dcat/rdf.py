@@ -12,6 +12,7 @@ from rdflib import Graph
 from rdflib.util import guess_format
 
 from dataspace_assets.harvest.backends.base import HarvestException
+from dataspace_assets.harvest.dcat.guards import bounded_graph, resolve_jsonld_contexts
 
 # rdflib's extension table plus udata's additions (spec 2.1).
 EXTRA_EXTENSIONS = {"json": "json-ld", "jsonld": "json-ld", "xml": "xml"}
@@ -91,25 +92,9 @@ def check_xml_safe(data: bytes, url: str) -> None:
         raise RdfParseError(f"{url}: invalid XML: {exc}") from exc
 
 
-def inline_jsonld_contexts(document: Any, fetch_context: Callable[[str], Any]) -> Any:
-    """Replace every remote `@context` URL by the fetched context, so rdflib never goes to the network itself."""
-
-    def resolve(ctx: Any) -> Any:
-        if isinstance(ctx, str):
-            loaded = fetch_context(ctx)
-            return loaded.get("@context", loaded) if isinstance(loaded, dict) else loaded
-        if isinstance(ctx, list):
-            return [resolve(c) for c in ctx]
-        return ctx
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: (resolve(v) if k == "@context" else walk(v)) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(n) for n in node]
-        return node
-
-    return walk(document)
+def inline_jsonld_contexts(document: Any, fetch_context: Callable[[str], Any] | None, *, url: str = "") -> Any:
+    """Replace every context reference (scoped, `@import`, nested too) by the fetched context: rdflib never fetches."""
+    return resolve_jsonld_contexts(document, fetch_context, url=url)
 
 
 def parse_graph(
@@ -118,11 +103,12 @@ def parse_graph(
     *,
     url: str,
     fetch_context: Callable[[str], Any] | None = None,
+    max_triples: int | None = None,
 ) -> Graph:
     """Parse one page into a graph; any failure is a job-level error naming the URL."""
     if fmt not in PARSABLE:
         raise RdfParseError(f'{url}: unsupported RDF format "{fmt}"')
-    graph = Graph()
+    graph = bounded_graph(max_triples, url)
     try:
         if fmt in ("xml", "trix"):
             check_xml_safe(data, url)
@@ -132,8 +118,7 @@ def parse_graph(
             for old, new in URIS_TO_REPLACE.items():
                 text = text.replace(old, new)
             document = json.loads(text)
-            if fetch_context is not None:
-                document = inline_jsonld_contexts(document, fetch_context)
+            document = inline_jsonld_contexts(document, fetch_context, url=url)
             graph.parse(data=json.dumps(document), format="json-ld", base=url)
         else:
             graph.parse(data=data, format=fmt, publicID=url)
