@@ -14,6 +14,7 @@ from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.backends import get_backend
 from dataspace_assets.harvest.catalog import Catalog, HarvestSource, new_id, source_domain, utcnow
 from dataspace_assets.harvest.catalog.entities import VALIDATION_STATES
+from dataspace_assets.net.http import url_problem
 
 FREQUENCIES = ("manual", "monthly", "weekly", "daily")
 DEFAULT_SCHEDULE = "0 0 * * *"
@@ -36,6 +37,10 @@ def check_source_fields(
         raise DataspaceError(f"{where}: a name is required")
     if len(name) > 255:
         raise DataspaceError(f"{where}: the name is longer than 255 characters")
+    if isinstance(url, str) and url.lower().startswith(("http:", "https:")):
+        problem = url_problem(url)  # the same check as every request makes: refused here, not at the first run
+        if problem:
+            raise DataspaceError(f'{where}: invalid url "{url}": {problem}')
     parsed = urlparse(url or "")
     if parsed.scheme not in ("http", "https", "file") or (parsed.scheme != "file" and not parsed.netloc):
         raise DataspaceError(f'{where}: invalid url "{url}" (expected http://, https:// or file://)')
