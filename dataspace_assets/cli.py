@@ -9,13 +9,14 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from dataspace_assets import __version__
 from dataspace_assets.dataspace.cli import register as register_dataspace
 from dataspace_assets.deltatwin.cli import register as register_deltatwin
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.cli import register as register_harvest
-from dataspace_assets.settings import PROJECT_ROOT, Settings, load_settings
+from dataspace_assets.settings import PROJECT_ROOT, Settings, load_settings, redact
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -54,8 +55,8 @@ def _check(label: str, action) -> tuple[bool, str]:
     try:
         detail = action()
     except Exception as exc:  # doctor reports every failure instead of stopping at the first
-        return False, f"FAIL  {label}: {exc}"
-    return True, f"ok    {label}: {detail}"
+        return False, redact(f"FAIL  {label}: {' '.join(str(exc).split()) or type(exc).__name__}")
+    return True, redact(f"ok    {label}: {detail}")
 
 
 def doctor_lines(settings: Settings) -> tuple[bool, list[str]]:
@@ -70,6 +71,10 @@ def doctor_lines(settings: Settings) -> tuple[bool, list[str]]:
             raise DataspaceError(f"{settings.configs_dir} is not a folder")
         from dataspace_assets.definitions import build_definitions
 
+        problems = config_problems(settings.configs_dir)
+        if problems:
+            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            raise DataspaceError(f"{len(problems)} problem(s): " + "; ".join(problems[:5]) + more)
         defs = build_definitions(settings)
         assets = defs.resolve_asset_graph().materializable_asset_keys
         return f"{settings.configs_dir} ({len(assets)} assets)"
@@ -93,7 +98,8 @@ def doctor_lines(settings: Settings) -> tuple[bool, list[str]]:
             client = BlobServiceClient.from_connection_string(settings.azure_connection_string)
             container = client.get_container_client(settings.azure_container)
             exists = container.exists()
-            return f"azure container {settings.azure_container} ({'exists' if exists else 'will be created'})"
+            state = "exists" if exists else "will be created"
+            return f"azure container {settings.azure_container} ({state}, from $DATASPACE_AZURE_CONNECTION_STRING)"
         settings.blobs_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=settings.blobs_dir):
             pass
@@ -114,6 +120,50 @@ def _doctor(args: argparse.Namespace) -> int:
     print(f"dataspace {__version__}")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def config_problems(configs_dir: Path) -> list[str]:
+    """Problems of the harvest sources and DeltaTwin folders under configs/ (the data space TOML is its pillar's)."""
+    from dataspace_assets.deltatwin.validate import TwinFolderError, validate_folder
+    from dataspace_assets.harvest.sources_config import check_declared_sources
+
+    problems = check_declared_sources(configs_dir)
+    twins = configs_dir / "deltatwins"
+    for folder in sorted(twins.iterdir()) if twins.is_dir() else []:
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        try:
+            report = validate_folder(folder)
+        except (TwinFolderError, OSError) as exc:
+            problems.append(f"{folder}: {exc}")
+            continue
+        problems += [problem.render() for problem in report.errors]
+    return problems
+
+
+def _validate_configs(args: argparse.Namespace, pillar_validate) -> int:  # noqa: ANN001
+    """`dataspace config validate`: the data space TOML, then the harvest sources and DeltaTwin folders."""
+    code = pillar_validate(args)
+    configs = Path(args.configs) if getattr(args, "configs", None) else load_settings().configs_dir
+    problems = config_problems(configs)
+    for problem in problems:
+        print(problem)
+    print(
+        f"{len(problems)} problem(s) in the harvest sources and DeltaTwin folders of {configs}"
+        if problems
+        else f"{configs}: harvest sources and DeltaTwin folders valid"
+    )
+    return 1 if problems else code
+
+
+def _extend_config_validate(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Make `config validate` check every pillar's configs (only this module knows them all)."""
+    config = commands.choices.get("config")
+    for action in getattr(config, "_actions", []):
+        validate = (getattr(action, "choices", None) or {}).get("validate")
+        if isinstance(validate, argparse.ArgumentParser):
+            pillar_validate = validate.get_default("func")
+            validate.set_defaults(func=lambda args, inner=pillar_validate: _validate_configs(args, inner))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +192,25 @@ def build_parser() -> argparse.ArgumentParser:
     register_dataspace(commands)
     register_deltatwin(commands)
     register_harvest(commands)
+    _extend_config_validate(commands)
     return parser
+
+
+def environment_error(exc: BaseException) -> str | None:
+    """A failure of the deployment's database or folders as one line naming the setting, else None."""
+    import sqlalchemy.exc as sa_exc
+
+    settings = load_settings()
+    if isinstance(exc, sa_exc.DBAPIError):
+        reason = " ".join(str(exc.orig).split()) or type(exc.orig).__name__
+        return redact(f"database {settings.database_url} (DATASPACE_DATABASE_URL): {reason}")
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return redact(f"database {settings.database_url} (DATASPACE_DATABASE_URL): {' '.join(str(exc).split())}")
+    if isinstance(exc, OSError) and exc.filename:
+        where = str(exc.filename)
+        where = where if len(where) <= 120 else f"{where[:60]}...{where[-60:]}"
+        return f"{where}: {exc.strerror or exc} (check DATASPACE_HOME, DAGSTER_HOME and the paths given)"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,6 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # the database or a folder of the deployment failed: one line, else the traceback
+        message = environment_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

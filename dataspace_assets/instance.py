@@ -1,15 +1,16 @@
-"""The Dagster instance a deployment runs on: `$DAGSTER_HOME`, seeded with the project's dagster.yaml."""
+"""The Dagster instance a deployment runs on: `$DAGSTER_HOME`, seeded with the embedded dagster_embedded.yaml."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import dagster as dg
 
-from dataspace_assets.settings import PROJECT_ROOT, Settings
+from dataspace_assets.settings import Settings
 
-INSTANCE_TEMPLATE = PROJECT_ROOT / "dagster.yaml"
+INSTANCE_TEMPLATE = Path(__file__).resolve().parent / "dagster_embedded.yaml"  # package data, not ./dagster.yaml
 
 
 def prepare_dagster_home(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from dataspace_assets.definitions import build_definitions
 from dataspace_assets.harvest import sync_declared_sources
 from dataspace_assets.instance import get_instance
 from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
-from dataspace_assets.settings import Settings
+from dataspace_assets.settings import Settings, redact
 
 
 @dataclass
@@ -133,7 +133,7 @@ def format_report(report: MainJobReport, settings: Settings) -> str:
         "data:",
         f"  dagster instance  {settings.dagster_home}",
         f"  blobs             {settings.blobs_dir if settings.blob_backend == 'local' else 'azure:' + settings.azure_container}",
-        f"  database          {settings.database_url}",
+        f"  database          {redact(settings.database_url)}",
         "",
         "open the UI on the same instance:  .venv/bin/dataspace dev   (http://127.0.0.1:3000)",
     ]

@@ -6,6 +6,7 @@ Nothing here touches the network or creates files: callers create what they writ
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,3 +57,25 @@ def load_settings() -> Settings:
         celery_broker=_env("DATASPACE_CELERY_BROKER"),
         celery_backend=_env("DATASPACE_CELERY_BACKEND", _env("DATASPACE_CELERY_BROKER")),
     )
+
+
+# Variables whose values may hold passwords or keys: never printed, logged or shown as they are.
+SECRET_VARIABLES = (
+    "DATASPACE_DATABASE_URL",
+    "DATASPACE_AZURE_CONNECTION_STRING",
+    "DATASPACE_CELERY_BROKER",
+    "DATASPACE_CELERY_BACKEND",
+    "DATASPACE_PG_URL",
+)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):(?P<secret>[^@\s/]+)@")
+_KEY_VALUE = re.compile(r"(?P<head>(?:AccountKey|SharedAccessSignature|SharedAccessKey|sig|password)=)(?P<secret>[^;&\s]+)", re.I)
+
+
+def redact(text: str) -> str:
+    """Text safe to print or log: secret variables' values become `$NAME`, URL passwords and keys `***`."""
+    for name in SECRET_VARIABLES:
+        value = os.environ.get(name)
+        if value and len(value) >= 4 and "://" not in value:  # a URL keeps its host, only its password goes
+            text = text.replace(value, f"${name}")
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:***@", text)
+    return _KEY_VALUE.sub(lambda m: f"{m.group('head')}***", text)

@@ -8,16 +8,16 @@ import dagster as dg
 import sqlalchemy as sa
 import yaml
 
-from dataspace_assets.instance import get_instance, prepare_dagster_home
+from dataspace_assets.instance import INSTANCE_TEMPLATE, get_instance, prepare_dagster_home
 from dataspace_tests.services import PROJECT_ROOT
 
 
 def test_embedded_instance_is_sqlite_under_dataspace_home(tmp_settings) -> None:
     instance = get_instance(tmp_settings)
-    assert (tmp_settings.dagster_home / "dagster.yaml").read_text() == (PROJECT_ROOT / "dagster.yaml").read_text()
+    assert (tmp_settings.dagster_home / "dagster.yaml").read_text() == INSTANCE_TEMPLATE.read_text()
     assert type(instance.run_storage).__name__ == "SqliteRunStorage"
     assert instance.root_directory == str(tmp_settings.dagster_home)
-    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+    config = yaml.safe_load(INSTANCE_TEMPLATE.read_text())
     assert config["nux"] == {"enabled": False}
     assert config["concurrency"]["runs"]["max_concurrent_runs"] > 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dataspace_assets.instance import INSTANCE_TEMPLATE  # noqa: E402
 from dataspace_tests.services import PROJECT_ROOT, DagsterWebserver  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def main() -> int:
     parser.add_argument("--path", default="/asset-groups", help="UI page to capture")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dataspace-ui-") as home:
-        (Path(home) / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+        (Path(home) / "dagster.yaml").write_text(INSTANCE_TEMPLATE.read_text())
         server = DagsterWebserver(Path(home)).start()
         try:
             screenshot(server.url + args.path, Path(args.out))

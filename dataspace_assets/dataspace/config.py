@@ -405,10 +405,16 @@ def _load_file(
     file: Path, root: Path, timezone: str, problems: list[Problem], invalid: list[_Invalid]
 ) -> list[tuple[ComponentConfig, dict]]:
     label = file.relative_to(root).as_posix()
+    if not file.is_file():  # a FIFO or a device named *.toml would block or never end
+        problems.append(Problem("not a regular file: not read", label))
+        return []
     try:
         document = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(f"invalid TOML: {exc}", label))
+        return []
+    except RecursionError:
+        problems.append(Problem("invalid TOML: arrays or inline tables nested too deeply", label))
         return []
     except OSError as exc:
         problems.append(Problem(f"cannot read: {exc.strerror or exc}", label))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,28 @@ from dataspace_assets.deltatwin.problems import Problems, quote
 _MISSING = object()
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a manifest or workflow larger than this is refused, never read into memory
+
+
 def read_text(path: Path, out: Problems) -> str | None:
-    """A file's UTF-8 text, or None with a `file-missing` or `file-unreadable` problem."""
+    """A regular file's UTF-8 text (at most MAX_FILE_BYTES), or None with a `file-missing` or `file-unreadable` problem."""
     try:
-        return path.read_text(encoding="utf-8")
+        # Opened without blocking, then only a regular file is read: a FIFO or a device would hang or never end.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                out.error((), "file-unreadable", "is a folder, not a file")
+                return None
+            if not stat.S_ISREG(mode):
+                out.error((), "file-unreadable", "is not a regular file (a FIFO or a device is never read)")
+                return None
+            os.set_blocking(fd, True)
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            out.error((), "file-unreadable", f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: not read")
+            return None
+        return data.decode("utf-8")
     except FileNotFoundError:
         out.error((), "file-missing", f"not found in {path.parent}")
     except IsADirectoryError:

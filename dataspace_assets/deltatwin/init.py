@@ -48,7 +48,13 @@ edges: []
 def init_twin(folder: Path | str, *, owner: str | None = None) -> Path:
     """Create a twin folder: `models/`, a minimal manifest.json named after the folder, a commented workflow.yml."""
     folder = Path(folder)
-    if folder.exists():
+    try:
+        exists = folder.exists()
+    except OSError as exc:  # a path longer than the file-name limit ...
+        from dataspace_assets.deltatwin.validate import short_path
+
+        raise DataspaceError(f"{short_path(folder)}: {exc.strerror or exc}") from None
+    if exists:
         raise DataspaceError(f"{folder} already exists: twin init only creates a new folder")
     name = folder.resolve().name
     manifest = {"name": name, "description": "", "license": DEFAULT_LICENSE, "owner": owner or DEFAULT_OWNER}

@@ -87,7 +87,11 @@ def validate_folder(
 ) -> ValidationReport:
     """Validate `folder/manifest.json` and `folder/workflow.yml`, and optionally a run's inputs file or a publish."""
     folder = Path(folder)
-    if not folder.exists():
+    try:
+        exists = folder.exists()
+    except OSError as exc:  # a path longer than the file-name limit, a loop of links ...
+        raise TwinFolderError(f"{short_path(folder)}: {exc.strerror or exc}") from None
+    if not exists:
         raise TwinFolderError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise TwinFolderError(f"{folder}: not a folder (give the folder holding manifest.json and workflow.yml)")
@@ -164,3 +168,9 @@ def _hint_other_workflow_names(path: Path, out: Problems) -> None:
 def _resolver(registries: Iterable[Path]) -> DependencyResolver | None:
     roots = tuple(registries)
     return FolderRegistry(roots) if roots else None
+
+
+def short_path(path: Path | str, limit: int = 120) -> str:
+    """A path fit for one line of an error message (a path beyond the file-name limit is cut in the middle)."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[: limit // 2]}...{text[-limit // 2 :]} ({len(text)} characters)"

@@ -129,6 +129,8 @@ def read_declared_sources(configs_dir: Path) -> list[DeclaredSource]:
     if not folder.is_dir():
         return declared
     for file in sorted(folder.glob("*.toml")):
+        if not file.is_file():  # a FIFO or a device named *.toml would block or never end
+            raise DataspaceError(f"{file}: not a regular file: not read")
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -255,3 +257,31 @@ def sync_declared_sources(settings: "Settings", instance: "dg.DagsterInstance | 
     finally:
         catalog.close()
     return ids
+
+
+def check_declared_sources(configs_dir: Path) -> list[str]:
+    """Every problem of the harvest sources declared in configs/, as sync would find them; touches no database."""
+    from dataspace_assets.harvest import actions
+
+    try:
+        declared = read_declared_sources(configs_dir)
+    except DataspaceError as exc:
+        return [str(exc)]
+    except RecursionError:
+        return [f"{Path(configs_dir) / 'harvest'}: a TOML file nests arrays or tables too deeply"]
+    problems: list[str] = []
+    for entry in declared:
+        try:
+            actions.check_source_fields(
+                backend=entry.backend,
+                url=entry.url,
+                name=entry.name,
+                config=entry.fields["config"],
+                frequency=entry.fields["frequency"],
+                where=entry.where,
+            )
+            if entry.fields["schedule"]:
+                actions.check_cron(entry.fields["schedule"], where=f"{entry.where}.schedule")
+        except DataspaceError as exc:
+            problems.append(str(exc))
+    return problems

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from dataspace_assets.errors import DataspaceError
+from dataspace_assets.settings import redact
 
 
 def normalize_url(url: str) -> str:
@@ -23,9 +24,15 @@ def create_engine(url: str) -> sa.Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse message
-        raise DataspaceError(f"invalid database URL {url!r}: {exc}") from exc
+        raise DataspaceError(f"invalid database URL {redact(url)!r} (DATASPACE_DATABASE_URL): {exc}") from exc
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
+        try:
+            return sa.create_engine(url, pool_pre_ping=True, future=True)
+        except (ImportError, sa.exc.ArgumentError) as exc:  # NoSuchModuleError: a dialect nobody installed
+            raise DataspaceError(
+                f"database URL {redact(url)!r} (DATASPACE_DATABASE_URL): unknown or uninstalled database dialect "
+                f'"{parsed.drivername}" (use sqlite:/// or postgresql://)'
+            ) from None
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

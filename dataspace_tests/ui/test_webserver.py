@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dataspace_assets.instance import INSTANCE_TEMPLATE
 from dataspace_tests.services import PROJECT_ROOT, DagsterWebserver, free_port, wait_for_port
 
 pytestmark = [pytest.mark.ui, pytest.mark.services]
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.services]
 def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterWebserver]:
     home = tmp_path_factory.mktemp("ui-home")
     (home / "dagster").mkdir()
-    (home / "dagster" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    (home / "dagster" / "dagster.yaml").write_text(INSTANCE_TEMPLATE.read_text())
     server = DagsterWebserver(home / "dagster", env={"DATASPACE_HOME": str(home)}).start()
     yield server
     server.stop()
