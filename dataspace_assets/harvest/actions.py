@@ -13,6 +13,7 @@ from croniter import croniter
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.backends import get_backend
 from dataspace_assets.harvest.catalog import Catalog, HarvestSource, new_id, source_domain, utcnow
+from dataspace_assets.harvest.catalog.clean import json_problems
 from dataspace_assets.harvest.catalog.entities import VALIDATION_STATES
 from dataspace_assets.net.http import url_problem
 
@@ -51,6 +52,9 @@ def check_source_fields(
     except DataspaceError as exc:
         raise DataspaceError(f"{where}: {exc}") from exc
     config = dict(config or {})
+    unstorable = json_problems(config)  # NaN, Infinity, NUL, lone surrogates: no database stores them alike
+    if unstorable:
+        raise DataspaceError(f"{where}: {'; '.join(unstorable)}")
     errors = backend_cls.validate_config(config)
     if errors:
         raise DataspaceError(f"{where}: {'; '.join(errors)}")

@@ -25,6 +25,7 @@ from dataspace_assets.harvest.backends.base import (
     ItemRef,
 )
 from dataspace_assets.harvest.catalog import Catalog, HarvestItem, HarvestJob, HarvestSource, utcnow
+from dataspace_assets.harvest.catalog.clean import bad_characters, clean_record, clean_text, clean_value
 from dataspace_assets.harvest.catalog.entities import ItemOutcome
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
@@ -116,7 +117,9 @@ def _capture_logs() -> Iterator[_ItemLogs]:
 
 
 def _error(message: str, details: str | None = None) -> dict:
-    return {"message": message, "details": details, "created_at": utcnow().isoformat()}
+    # Messages quote remote data: cleaned, so PostgreSQL stores them like SQLite does.
+    return {"message": clean_text(message), "details": clean_text(details) if details else details,
+            "created_at": utcnow().isoformat()}
 
 
 def _flush_job_errors(catalog: Catalog, job_id: str, backend: BaseBackend) -> None:
@@ -220,9 +223,15 @@ def _triage(refs: list[ItemRef]) -> list[dict]:
     seen: set[str] = set()
     rows = []
     for ref in refs:
-        row = {"remote_id": ref.remote_id or None, "kind": ref.kind, "kwargs": ref.kwargs}
+        row = {"remote_id": ref.remote_id or None, "kind": ref.kind, "kwargs": clean_value(ref.kwargs)}
         if not ref.remote_id:
             row.update(status="skipped", errors=[_error("missing identifier")], started=utcnow(), ended=utcnow())
+        elif isinstance(ref.remote_id, str) and bad_characters(ref.remote_id):
+            # Refused, not rewritten: a cleaned identifier could collide with another record's.
+            row.update(
+                remote_id=clean_text(ref.remote_id), status="failed", started=utcnow(), ended=utcnow(),
+                errors=[_error(f"field \"remote_id\" contains {bad_characters(ref.remote_id)}: record refused")],
+            )
         elif ref.remote_id in seen:
             row.update(
                 status="failed",
@@ -381,6 +390,8 @@ def _map_item(
         else:
             assert existing is None or isinstance(existing, DatasetRecord)
             record = _map_dataset(source, backend, item, existing, licence_ids)
+        for cleaned in clean_record(record):  # NUL and lone surrogates, for SQLite and PostgreSQL alike
+            outcome.errors.append(_error(f'field "{cleaned}" held NUL or unpaired surrogate characters: removed'))
         outcome.record, outcome.remote_url = record, record.harvest.remote_url
     except HarvestSkipException as exc:
         outcome.status, outcome.errors = "skipped", [_error(str(exc))]
@@ -390,7 +401,7 @@ def _map_item(
         outcome.status = "failed"
         outcome.errors = [_error(str(exc) or type(exc).__name__, traceback.format_exc())]
         log.debug("item %s failed", item.remote_id, exc_info=True)
-    outcome.logs, outcome.ended = logs.take(), utcnow()
+    outcome.logs, outcome.ended = clean_value(logs.take()), utcnow()
     return outcome
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.catalog import models as m
+from dataspace_assets.harvest.catalog.clean import clean_value
 from dataspace_assets.harvest.catalog.entities import (
     ITEM_STATUSES,
     HarvestItem,
@@ -333,7 +335,8 @@ class Catalog:
         """Append one job-level error."""
         with self._tx() as conn:
             errors = conn.execute(sa.select(m.jobs.c.errors).where(m.jobs.c.id == job_id)).scalar() or []
-            errors = [*errors, {"message": message, "details": details, "created_at": utcnow().isoformat()}]
+            entry = clean_value({"message": message, "details": details})  # storable on PostgreSQL too
+            errors = [*errors, {**entry, "created_at": utcnow().isoformat()}]
             conn.execute(m.jobs.update().where(m.jobs.c.id == job_id).values(errors=errors))
 
     def get_job(self, job_id: str) -> HarvestJob | None:
@@ -345,6 +348,8 @@ class Catalog:
     def list_jobs(self, source_id: str, *, limit: int | None = None) -> list[HarvestJob]:
         """The source's jobs, newest first."""
         query = sa.select(m.jobs).where(m.jobs.c.source_id == source_id).order_by(m.jobs.c.created.desc())
+        if limit is not None and limit < 0:  # PostgreSQL refuses a negative LIMIT, SQLite reads it as none
+            raise DataspaceError(f"the job limit must be 0 or more (got {limit})")
         if limit:
             query = query.limit(limit)
         with self._tx() as conn:
