@@ -145,6 +145,8 @@ def _validate_configs(args: argparse.Namespace, pillar_validate) -> int:  # noqa
     """`dataspace config validate`: the data space TOML, then the harvest sources and DeltaTwin folders."""
     code = pillar_validate(args)
     configs = Path(args.configs) if getattr(args, "configs", None) else load_settings().configs_dir
+    if not ((configs / "harvest").is_dir() or (configs / "deltatwins").is_dir()):
+        return code  # `--configs` named the data space TOML folder itself
     problems = config_problems(configs)
     for problem in problems:
         print(problem)
@@ -222,12 +224,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataspaceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # the database or a folder of the deployment failed: one line, else the traceback
-        message = environment_error(exc)
-        if message is None:
-            raise
-        print(f"error: {message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -236,6 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # at /dev/null so the interpreter's own flush at exit does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:  # the database or a folder of the deployment failed: one line, else the traceback
+        message = environment_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -201,6 +201,10 @@ def drip_server() -> Iterator[tuple[int, list[int]]]:
             request = conn.recv(65536)
             head = b"HTTP/1.1 200 OK\r\nContent-Type: text/turtle\r\nContent-Length: 100000\r\n\r\n"
             body = b"#" * 100000
+            if b"/stall" in request:  # part of the body, then silence longer than the read timeout
+                conn.sendall(head + body[:10])
+                stop.wait(3)
+                return
             if b"/headers" in request:
                 payload = head + body  # even the status line comes one byte at a time
             else:
@@ -238,6 +242,14 @@ def test_a_dripping_server_cannot_hold_a_request_past_its_deadline(drip_server, 
         client(timeout=1, deadline=1.5, retries=2).get(url)
     assert str(info.value) == f'Deadline of 1.5s exceeded for url: {url} (config "deadline")'
     assert len(sent) < 1000  # stopped long before the body ended
+
+
+def test_a_server_silent_mid_body_is_a_timeout(drip_server) -> None:
+    port, _sent = drip_server
+    url = f"http://127.0.0.1:{port}/stall"
+    with pytest.raises(HttpError) as info:
+        client(timeout=0.5, deadline=30).get(url)
+    assert str(info.value) == f"Timeout after 0.5s for url: {url}"
 
 
 def test_the_default_deadline_follows_timeout_and_retries() -> None:
