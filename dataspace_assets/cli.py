@@ -89,7 +89,8 @@ def doctor_lines(settings: Settings) -> tuple[bool, list[str]]:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         engine.dispose()
-        return engine.url.render_as_string(hide_password=True)
+        origin = " (from $DATASPACE_DATABASE_URL)" if os.environ.get("DATASPACE_DATABASE_URL") else ""
+        return engine.url.render_as_string(hide_password=True) + origin
 
     def blobs() -> str:
         if settings.blob_backend == "azure":

@@ -44,6 +44,9 @@ def test_doctor_never_prints_a_secret(tmp_settings, pg_url, azurite, monkeypatch
     assert code == 0, out
     assert PASSWORD not in out + err and AZURITE_KEY not in out + err
     assert "from $DATASPACE_AZURE_CONNECTION_STRING" in out
+    [database] = [line for line in out.splitlines() if line.startswith("ok    database:")]
+    assert database.endswith(":***@127.0.0.1:" + pg_url.split(":")[-1].split("/")[0] + "/" + pg_url.rsplit("/", 1)[1]
+                             + " (from $DATASPACE_DATABASE_URL)")
 
     # a failing database: the error names the server, never the password
     monkeypatch.setenv("DATASPACE_DATABASE_URL", f"postgresql://postgres:{PASSWORD}@127.0.0.1:1/none")

@@ -204,11 +204,20 @@ def url_problem(url: str) -> str | None:
         seen = urllib3.util.parse_url(url)
     except Exception as exc:  # urllib3 raises LocationParseError and friends
         return f"the URL cannot be parsed ({exc})"
-    if (seen.host or "").strip("[]").lower() != host.lower() or (seen.port != port):
+    if _ascii_host(seen.host or "") != _ascii_host(host) or seen.port != port:
         return f"the URL is read differently by the HTTP client (host {seen.host!r}, port {seen.port})"
     if _is_numeric_spelling(host):
         return f"the host {host!r} is a non-standard spelling of an IP address"
     return None
+
+
+def _ascii_host(host: str) -> str:
+    """A host as the client sends it: lower case, IDNA-encoded (`bücher.example` is `xn--bcher-kva.example`)."""
+    host = host.strip("[]").lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def _is_numeric_spelling(host: str) -> bool:

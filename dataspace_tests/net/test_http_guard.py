@@ -78,7 +78,13 @@ def test_tricky_urls_are_refused_before_any_connection(url: str, problem: str, h
 
 
 def test_plain_urls_pass() -> None:
-    for url in ("http://example.com/a.ttl", "https://[2606:4700::1111]:8443/x?y=1#z", "https://cafe.be/catalog"):
+    for url in (
+        "http://example.com/a.ttl",
+        "https://[2606:4700::1111]:8443/x?y=1#z",
+        "https://cafe.be/catalog",
+        "https://Data.Gouv.FR/api/1/site/catalog.ttl?page=1&q=%20",
+        "https://bücher.example/katalog.ttl",  # an IDN host, sent IDNA-encoded
+    ):
         assert url_problem(url) is None
 
 
