@@ -227,3 +227,15 @@ def test_a_bad_dataspace_home(tmp_settings, tmp_path, monkeypatch, run, kind: st
     monkeypatch.delenv("DAGSTER_HOME")
     code, _, err = run("harvest", "sources")
     assert code == 1 and err.startswith(f"error: {home}") and "check DATASPACE_HOME" in err
+
+
+@pytest.mark.parametrize(("path", "reason"), [("a\x00b.ttl", "embedded null byte"), ("x" * 5000 + ".ttl", "File name too long")])
+def test_an_unusable_harvest_path_names_the_key(tmp_settings, tmp_path, monkeypatch, run, path: str, reason: str) -> None:
+    import json
+
+    configs = _configs(tmp_path)
+    bad = configs / "harvest" / "broken.toml"
+    bad.write_text(f'[[sources]]\nname = "X"\nbackend = "dcat"\npath = {json.dumps(path)}\n')
+    monkeypatch.setenv("DATASPACE_CONFIGS", str(configs))
+    code, out, _ = run("config", "validate")
+    assert code == 1 and f"{bad}: sources[0].path: unusable path ({reason})" in out

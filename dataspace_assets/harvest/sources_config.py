@@ -87,8 +87,13 @@ def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
         raise DataspaceError(f"{where}: give either url or path, not both")
     if "path" in entry:
         # A local catalogue next to the config: declaring it allows reading local files.
-        target = (file.parent / entry["path"]).resolve()
-        if not target.exists():
+        try:
+            target = (file.parent / entry["path"]).resolve()
+            exists = target.exists()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name beyond the file-name limit ...
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DataspaceError(f"{where}.path: unusable path ({reason})") from None
+        if not exists:
             raise DataspaceError(f"{where}.path: {target} does not exist")
         if not target.is_file():
             raise DataspaceError(f"{where}.path: {target} is not a file")
