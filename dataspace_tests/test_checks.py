@@ -193,6 +193,13 @@ def test_an_over_long_twin_path_is_a_clear_error(tmp_path, run, command: str) ->
     assert len(err) < 400
 
 
+@pytest.mark.parametrize("command", ["validate", "init"])
+def test_a_nul_in_a_twin_path_is_a_clear_error(tmp_path, run, command: str) -> None:
+    code, _, err = run("twin", command, str(tmp_path / "a\x00b"))
+    assert code != 0 and err.startswith("error: ")
+    assert ("no such folder" if command == "validate" else "embedded null byte") in err
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

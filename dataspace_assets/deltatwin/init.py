@@ -50,18 +50,18 @@ def init_twin(folder: Path | str, *, owner: str | None = None) -> Path:
     folder = Path(folder)
     try:
         exists = folder.exists()
-    except OSError as exc:  # a path longer than the file-name limit ...
+    except (OSError, ValueError) as exc:  # a path beyond the file-name limit, a NUL byte ...
         from dataspace_assets.deltatwin.validate import short_path
 
-        raise DataspaceError(f"{short_path(folder)}: {exc.strerror or exc}") from None
+        raise DataspaceError(f"{short_path(folder)}: {getattr(exc, 'strerror', None) or exc}") from None
     if exists:
         raise DataspaceError(f"{folder} already exists: twin init only creates a new folder")
-    name = folder.resolve().name
-    manifest = {"name": name, "description": "", "license": DEFAULT_LICENSE, "owner": owner or DEFAULT_OWNER}
     try:
+        name = folder.resolve().name
+        manifest = {"name": name, "description": "", "license": DEFAULT_LICENSE, "owner": owner or DEFAULT_OWNER}
         (folder / "models").mkdir(parents=True)
         (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
         (folder / WORKFLOW_FILE).write_text(WORKFLOW_TEMPLATE, encoding="utf-8")
-    except OSError as exc:
-        raise DataspaceError(f"cannot create {folder}: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise DataspaceError(f"cannot create {folder!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return folder

@@ -89,8 +89,8 @@ def validate_folder(
     folder = Path(folder)
     try:
         exists = folder.exists()
-    except OSError as exc:  # a path longer than the file-name limit, a loop of links ...
-        raise TwinFolderError(f"{short_path(folder)}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # a path beyond the file-name limit, a loop of links, a NUL byte ...
+        raise TwinFolderError(f"{short_path(folder)}: {getattr(exc, 'strerror', None) or exc}") from None
     if not exists:
         raise TwinFolderError(f"{folder}: no such folder")
     if not folder.is_dir():
