@@ -91,6 +91,7 @@ class DatasetRecord:
     organization: str | None = None
     owner: str | None = None
     private: bool = False
+    slug: str | None = None  # the wished slug of a new dataset (CKAN: the package name); else from the title
 
 
 @dataclass

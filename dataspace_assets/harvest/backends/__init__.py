@@ -15,6 +15,8 @@ ENTRY_POINT_GROUP = "dataspace.harvest.backends"
 BUILTIN_BACKENDS: dict[str, str] = {
     "dcat": "dataspace_assets.harvest.backends.dcat:DcatBackend",
     "csw-dcat": "dataspace_assets.harvest.backends.csw:CswDcatBackend",
+    "ckan": "dataspace_assets.harvest.backends.ckan:CkanBackend",
+    "dkan": "dataspace_assets.harvest.backends.dkan:DkanBackend",
 }
 
 

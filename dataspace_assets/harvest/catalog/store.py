@@ -696,7 +696,7 @@ class Catalog:
         new = [d for d in datasets if d.id not in existing]
         for dataset in new:
             dataset.id = dataset.id or new_id()
-        slugs = self._unique_slugs(conn, m.datasets, [d.title or d.id or "" for d in new])
+        slugs = self._unique_slugs(conn, m.datasets, [d.slug or d.title or d.id or "" for d in new])
         if new:
             conn.execute(
                 m.datasets.insert(),
