@@ -46,6 +46,10 @@ class HarvestMetadata:
     archived_reason: str | None = None
     ckan_name: str | None = None
     ckan_source: str | None = None
+    ods_url: str | None = None
+    ods_references: str | None = None
+    ods_has_records: bool | None = None
+    ods_geo: bool | None = None
 
 
 @dataclass

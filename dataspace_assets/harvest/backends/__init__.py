@@ -17,6 +17,7 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "csw-dcat": "dataspace_assets.harvest.backends.csw:CswDcatBackend",
     "ckan": "dataspace_assets.harvest.backends.ckan:CkanBackend",
     "dkan": "dataspace_assets.harvest.backends.dkan:DkanBackend",
+    "ods": "dataspace_assets.harvest.backends.ods:OdsBackend",
 }
 
 
