@@ -397,11 +397,12 @@ def _map_item(
 def _prefetch(catalog: Catalog, backend: BaseBackend, items: list[HarvestItem]) -> None:
     """Let the backend fetch the chunk's records in its bounded pool; adopt the remote ids they give."""
     renamed = backend.prefetch([_ref(i) for i in items])
+    changes: dict[int, str] = {}
     for item in items:
         new_id = renamed.get(item.remote_id or "")
         if new_id:  # CKAN: the package id replaces the listed name, before identity is looked up
-            catalog.update_item(item.id, remote_id=new_id)
-            item.remote_id = new_id
+            changes[item.id] = item.remote_id = new_id
+    catalog.rename_items(changes)
 
 
 def _process_items(

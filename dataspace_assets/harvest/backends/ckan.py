@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
@@ -86,6 +87,14 @@ def _error_text(error: Any) -> str:
             return f"{error['__type']}: {error.get('message', '')}"
         return str(error.get("message", error))
     return str(error)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A fetched package: as CKAN answered it, and as the schema normalised it (or why it failed)."""
+
+    raw: Any
+    valid: dict | HarvestValidationError
 
 
 class CkanBackend(BaseBackend):
@@ -188,8 +197,12 @@ class CkanBackend(BaseBackend):
         return str(item.kwargs.get("name") or item.remote_id)
 
     def fetch(self, item: ItemRef) -> Any:
-        """package_show of one listed name (runs in the domain's bounded pool)."""
-        return self.get_action("package_show", id=self.package_name(item))
+        """package_show of one listed name, checked by the schema (both in the domain's bounded pool)."""
+        result = self.get_action("package_show", id=self.package_name(item))
+        try:  # validated here, so the checks of one package overlap the requests of the others
+            return _Checked(self.package_of(result), self.validate(self.package_of(result)))
+        except HarvestValidationError as exc:
+            return _Checked(self.package_of(result), exc)
 
     def package_of(self, result: Any) -> Any:
         """The package inside a package_show result."""
@@ -197,7 +210,7 @@ class CkanBackend(BaseBackend):
 
     def fetched_remote_id(self, item: ItemRef, record: Any) -> str | None:
         """The package id, which replaces the listed name as the item's remote id."""
-        package = self.package_of(record)
+        package = record.raw
         return str(package["id"]) if isinstance(package, dict) and package.get("id") else None
 
     def validate(self, package: Any) -> dict:
@@ -213,7 +226,9 @@ class CkanBackend(BaseBackend):
             record = self.fetched(item)
         except HarvestException as exc:  # package_show failed: this item fails with CKAN's message
             raise HarvestValidationError(str(exc)) from None
-        data = self.validate(self.package_of(record))
+        if isinstance(record.valid, HarvestValidationError):
+            raise record.valid
+        data = record.valid
         return dataset_from_package(data, dataset, source_url=self.source.url, licenses=self.licenses)
 
 

@@ -37,6 +37,10 @@ def to_date(value: Any) -> date:
     if not isinstance(value, str):
         raise Invalid("expected a date")
     try:
+        return datetime.fromisoformat(value.strip()).date()  # CKAN writes ISO 8601: the fast path
+    except ValueError:
+        pass
+    try:
         return dateparser.parse(value).date()
     except (ValueError, OverflowError) as exc:
         raise Invalid(f"invalid date: {value}") from exc

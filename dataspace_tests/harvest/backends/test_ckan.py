@@ -285,3 +285,32 @@ def test_apikey_from_the_environment(catalog, api, datasud, monkeypatch) -> None
 def test_config_is_checked_at_creation(catalog, config, message) -> None:
     with pytest.raises(DataspaceError, match=re.escape(message)):
         actions.create_source(catalog, backend="ckan", url="https://ckan.test/", name="bad", config=config)
+
+
+def test_autoarchive_and_come_back(catalog, api, datasud) -> None:
+    from datetime import timedelta
+
+    from dataspace_assets.harvest.catalog import utcnow
+
+    source, first = run(catalog, api)
+    assert statuses(first) == {"done": 7}
+    gone = next(d for d in catalog.list_datasets(source_id=source.id) if d.harvest.ckan_name == "parkings-ville-de-gap")
+    catalog.set_dataset_fields(gone.id, harvest_last_update=utcnow() - timedelta(days=10))
+    api.answer(API + "package_list", 200, "application/json", ok(sorted(n for n in datasud if n != "parkings-ville-de-gap")))
+    _, second = run(catalog, api)
+    assert statuses(second) == {"done": 6, "archived": 1}
+    archived = catalog.get_dataset(gone.id)
+    assert archived.archived is not None and archived.harvest.archived == "not-on-remote"
+    api.answer(API + "package_list", 200, "application/json", ok(sorted(datasud)))
+    _, third = run(catalog, api)
+    assert statuses(third) == {"done": 7}
+    back = catalog.get_dataset(gone.id)
+    assert back.archived is None and back.harvest.archived is None and catalog.count("datasets") == 7
+
+
+def test_preview_saves_nothing(catalog, api, datasud) -> None:
+    report = engine.preview_job(
+        catalog, backend="ckan", url=api.url("ckan/"), name="Preview", config=dict(LOOPBACK)
+    )
+    assert report.job.status == "done" and len(report.datasets) == 7
+    assert (catalog.count("datasets"), catalog.count("jobs"), catalog.count("sources")) == (0, 0, 0)
