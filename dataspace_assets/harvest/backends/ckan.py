@@ -21,40 +21,12 @@ from dataspace_assets.harvest.backends.base import (
     HarvestValidationError,
     ItemRef,
 )
-from dataspace_assets.harvest.backends.pool import check_concurrency
+from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
 from dataspace_assets.harvest.ckan.mapping import dataset_from_package
 from dataspace_assets.harvest.ckan.schema import CKAN_PACKAGE, validation_message
 from dataspace_assets.harvest.records import DatasetRecord
 
 SEARCH_ROWS = 1000
-
-# Top-level config keys of the JSON API backends, with their types (the HTTP ones are the client's options).
-CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
-    "allow_private_addresses": bool,
-    "allow_local_files": bool,
-    "timeout": (int, float),
-    "retries": int,
-    "retry_backoff": (int, float),
-    "max_bytes": int,
-}
-
-
-def check_config_keys(config: dict, backend: str, keys: dict[str, type | tuple[type, ...]]) -> list[str]:
-    """Errors of the typed top-level keys of a source config (HTTP options, concurrency)."""
-    errors: list[str] = []
-    for key, kind in keys.items():
-        if key not in config:
-            continue
-        value = config[key]
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            errors.append(f'Config key "{key}" of "{backend}" backend must be {names}')
-        elif key in ("timeout", "max_bytes") and not value > 0:
-            errors.append(f'Config key "{key}" of "{backend}" backend must be above 0')
-        elif key in ("retries", "retry_backoff") and value < 0:
-            errors.append(f'Config key "{key}" of "{backend}" backend must be 0 or more')
-    return errors + check_concurrency(config, backend)
-
 
 def check_apikey(config: dict, backend: str) -> list[str]:
     """Errors of the `apikey` key: a non-empty text, or {"env": "VARIABLE"} read when the harvest runs."""
@@ -117,7 +89,7 @@ class CkanBackend(BaseBackend):
         """The base checks plus the HTTP options, `concurrency` and `apikey`."""
         errors = super().validate_config(config)
         if isinstance(config, dict):
-            errors += check_config_keys(config, cls.name, CONFIG_KEYS) + check_apikey(config, cls.name)
+            errors += check_config_keys(config, cls.name, HTTP_KEYS) + check_apikey(config, cls.name)
         return errors
 
     # ------------------------------------------------------------ API
@@ -232,4 +204,4 @@ class CkanBackend(BaseBackend):
         return dataset_from_package(data, dataset, source_url=self.source.url, licenses=self.licenses)
 
 
-__all__ = ["CONFIG_KEYS", "CkanBackend", "check_apikey", "check_config_keys", "resolve_apikey"]
+__all__ = ["CkanBackend", "check_apikey", "resolve_apikey"]

@@ -15,7 +15,8 @@ from dataspace_assets.harvest.backends.base import (
     ItemRef,
 )
 from dataspace_assets.harvest.backends.csw import CSW_NS, getrecords_body, parse_csw_xml
-from dataspace_assets.harvest.backends.dcat import PAGE_CACHE, DcatBackend
+from dataspace_assets.harvest.backends.dcat import PAGE_CACHE
+from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
 from dataspace_assets.harvest.iso.mapping import (
     dataservice_from_iso,
     dataset_from_iso,
@@ -46,12 +47,10 @@ class CswIsoBackend(BaseBackend):
 
     @classmethod
     def validate_config(cls, config: dict) -> list[str]:
-        """The base checks plus the HTTP options (the same keys as the DCAT backend)."""
+        """The base checks plus the HTTP options and `concurrency`."""
         errors = super().validate_config(config)
         if isinstance(config, dict):
-            errors += [e.replace('"dcat"', f'"{cls.name}"') for e in DcatBackend.validate_config(
-                {k: v for k, v in config.items() if k not in ("filters", "features", "extra_configs")}
-            )]
+            errors += check_config_keys(config, cls.name, HTTP_KEYS)
         return errors
 
     # ------------------------------------------------------------ CSW

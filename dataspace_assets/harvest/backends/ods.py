@@ -23,7 +23,7 @@ from dataspace_assets.harvest.backends.base import (
     HarvestValidationError,
     ItemRef,
 )
-from dataspace_assets.harvest.backends.ckan import CONFIG_KEYS, check_config_keys
+from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
 from dataspace_assets.harvest.dcat.mapping import now_utc
 from dataspace_assets.harvest.dcat.tags import normalize_tag
 from dataspace_assets.harvest.dcat.text import html_to_markdown
@@ -116,7 +116,7 @@ class OdsBackend(BaseBackend):
         """The base checks plus the HTTP options and `concurrency`."""
         errors = super().validate_config(config)
         if isinstance(config, dict):
-            errors += check_config_keys(config, cls.name, CONFIG_KEYS)
+            errors += check_config_keys(config, cls.name, HTTP_KEYS)
         return errors
 
     # ------------------------------------------------------------ URLs
