@@ -8,6 +8,7 @@ import pytest
 
 from dataspace_assets.cli import main
 from dataspace_assets.harvest.catalog import Catalog
+from dataspace_assets.instance import get_instance
 from dataspace_assets.settings import Settings
 from dataspace_tests.harvest.backends.test_pool import API, serve_catalogue
 
@@ -69,3 +70,10 @@ def test_ckan_through_the_cli_and_the_asset(cli, api, tmp_settings: Settings) ->
     assert code == 0 and "5 item(s)" in out
     assert catalog.count("datasets") == 12  # re-runs update, never duplicate
     assert {r.headers.get("Authorization") for r in api.seen(API + "package_show")} == {"top-secret-key"}
+    instance = get_instance(tmp_settings)
+    runs = instance.get_runs()
+    assert len(runs) == 2
+    for run in runs:  # nothing of the run shows the key: tags, config, events, metadata
+        events = [record.to_json() if hasattr(record, "to_json") else repr(record) for record in instance.all_logs(run.run_id)]
+        dump = json.dumps([dict(run.tags), run.run_config, events], default=str)
+        assert "items_by_status" in dump and "top-secret-key" not in dump  # the metadata is in what we searched
