@@ -182,3 +182,37 @@ def test_a_record_that_is_not_iso_fails_alone(catalog, api, fixtures_dir: Path) 
     assert report.job.status == "done-errors" and statuses(report) == {"done": 2, "failed": 1}
     failed = next(i for i in report.items if i.status == "failed")
     assert failed.errors[0]["message"] == "record 1 is not an ISO 19139 record (Record)"
+
+
+SERVICE_RECORD = """
+<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco"
+    xmlns:srv="http://www.isotc211.org/2005/srv">
+  <gmd:fileIdentifier><gco:CharacterString>service-wms-1</gco:CharacterString></gmd:fileIdentifier>
+  <gmd:hierarchyLevel><gmd:MD_ScopeCode codeListValue="service">service</gmd:MD_ScopeCode></gmd:hierarchyLevel>
+  <gmd:identificationInfo>
+    <srv:SV_ServiceIdentification>
+      <gmd:citation><gmd:CI_Citation><gmd:title><gco:CharacterString>Service WMS des PLU</gco:CharacterString></gmd:title></gmd:CI_Citation></gmd:citation>
+      <gmd:abstract><gco:CharacterString>Les PLU de la Somme en WMS.</gco:CharacterString></gmd:abstract>
+      <srv:containsOperations><srv:SV_OperationMetadata><srv:connectPoint><gmd:CI_OnlineResource>
+        <gmd:linkage><gmd:URL>https://ogc.test/wms?SERVICE=WMS&amp;REQUEST=GetCapabilities</gmd:URL></gmd:linkage>
+      </gmd:CI_OnlineResource></srv:connectPoint></srv:SV_OperationMetadata></srv:containsOperations>
+      <srv:operatesOn uuidref="fr-120066022-orphan-residentifier-140d31c6-643d-42a9-85df-2737a118e144"/>
+    </srv:SV_ServiceIdentification>
+  </gmd:identificationInfo>
+</gmd:MD_Metadata>
+"""
+
+
+def test_service_records_become_dataservices(catalog, api, fixtures_dir: Path) -> None:
+    page = (fixtures_dir / "udata/csw_dcat/geonetwork-iso19139-page-1.xml").read_text(encoding="utf-8")
+    with_service = page.replace('nextRecord="3">', 'nextRecord="0">' + SERVICE_RECORD, 1)
+    assert with_service != page
+    api.answer(CSW, 200, "application/xml", with_service.encode("utf-8"))
+    source, report = run(catalog, api)
+    assert report.job.status == "done" and statuses(report) == {"done": 3}
+    assert [i.kind for i in report.items] == ["dataset", "dataset", "dataservice"]
+    [service] = catalog.list_dataservices(source_id=source.id)
+    assert (service.title, service.description) == ("Service WMS des PLU", "Les PLU de la Somme en WMS.")
+    assert service.base_api_url == "https://ogc.test/wms?SERVICE=WMS&REQUEST=GetCapabilities"
+    assert service.datasets == [datasets_of(catalog, source)[CARTIGNY].id]
+    assert service.harvest.remote_id == "service-wms-1" and service.harvest.backend == "CSW-ISO-19139"
