@@ -103,7 +103,6 @@ class OdsBackend(BaseBackend):
 
     name = "ods"
     display_name = "OpenDataSoft"
-    verify_ssl = False  # many ODS portals used to serve broken certificate chains
     filters = [
         HarvestFilter("Tag", "tags", str, "An ODS keyword (facet keyword)"),
         HarvestFilter("Publisher", "publisher", str, "An ODS publisher (facet publisher)"),
