@@ -235,8 +235,13 @@ class BaseBackend:
         )
         renamed: dict[str, str] = {}
         for remote_id, result in results.items():
+            new_id = None
+            if not isinstance(result, BaseException):
+                try:
+                    new_id = self.fetched_remote_id(by_id[remote_id], result)
+                except Exception as exc:  # noqa: BLE001 - a record the backend cannot read fails its item only
+                    result = exc
             self._fetched[remote_id] = result
-            new_id = None if isinstance(result, BaseException) else self.fetched_remote_id(by_id[remote_id], result)
             if new_id and new_id != remote_id:
                 renamed[remote_id] = new_id
                 self._fetched[new_id] = result

@@ -23,7 +23,7 @@ from dataspace_assets.harvest.backends.base import (
 )
 from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
 from dataspace_assets.harvest.ckan.mapping import dataset_from_package
-from dataspace_assets.harvest.ckan.schema import CKAN_PACKAGE, validation_message
+from dataspace_assets.harvest.ckan.schema import CKAN_PACKAGE, CKAN_RESOURCE, slim_package, validation_message
 from dataspace_assets.harvest.records import DatasetRecord
 
 SEARCH_ROWS = 1000
@@ -82,6 +82,7 @@ class CkanBackend(BaseBackend):
         HarvestFilter("Licence", "license_id", str, "A CKAN licence id"),
     ]
     schema: ClassVar[Schema] = CKAN_PACKAGE
+    resource_schema: ClassVar[Schema] = CKAN_RESOURCE
 
     # ------------------------------------------------------------ config
     @classmethod
@@ -188,7 +189,7 @@ class CkanBackend(BaseBackend):
     def validate(self, package: Any) -> dict:
         """The package checked and normalised by the strict schema; `Validation error:` lines otherwise."""
         try:
-            return self.schema(package)
+            return self.schema(slim_package(package, self.schema, self.resource_schema))
         except MultipleInvalid as exc:
             raise HarvestValidationError(validation_message(exc)) from None
 

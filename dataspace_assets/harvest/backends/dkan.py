@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from voluptuous import Schema
 
 from dataspace_assets.harvest.backends.ckan import CkanBackend
-from dataspace_assets.harvest.ckan.schema import DKAN_PACKAGE
+from dataspace_assets.harvest.ckan.schema import DKAN_PACKAGE, DKAN_RESOURCE
 
 
 class DkanBackend(CkanBackend):
@@ -17,6 +17,7 @@ class DkanBackend(CkanBackend):
     display_name = "DKAN"
     filters = []
     schema: ClassVar[Schema] = DKAN_PACKAGE
+    resource_schema: ClassVar[Schema] = DKAN_RESOURCE
 
     def package_of(self, result: Any) -> Any:
         """DKAN answers package_show with a list holding the package: unwrapped."""
