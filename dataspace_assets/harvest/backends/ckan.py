@@ -27,6 +27,8 @@ from dataspace_assets.harvest.ckan.schema import CKAN_PACKAGE, CKAN_RESOURCE, sl
 from dataspace_assets.harvest.records import DatasetRecord
 
 SEARCH_ROWS = 1000
+MASK = "********"
+
 
 def check_apikey(config: dict, backend: str) -> list[str]:
     """Errors of the `apikey` key: a non-empty text, or {"env": "VARIABLE"} read when the harvest runs."""
@@ -107,9 +109,19 @@ class CkanBackend(BaseBackend):
         return headers
 
     def get_action(self, action: str, **params: Any) -> Any:
-        """Call an API action; its `result`, or a HarvestException with CKAN's own message."""
+        """Call an API action; its `result`, or a HarvestException with CKAN's own message (the key masked)."""
+        headers = self.headers()
+        try:
+            return self._call(action, params, headers)
+        except HarvestException as exc:
+            apikey = headers.get("Authorization")
+            if apikey and apikey in str(exc):  # a portal that echoes the key in its error never shows it
+                raise HarvestException(str(exc).replace(apikey, MASK)) from None
+            raise
+
+    def _call(self, action: str, params: dict[str, Any], headers: dict[str, str]) -> Any:
         url = self.action_url(action)
-        response = self.http.get(url, params=params or None, headers=self.headers())
+        response = self.http.get(url, params=params or None, headers=headers)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if "html" in content_type:
             raise HarvestException(f"Unknown Error: {url} returned HTML")

@@ -265,6 +265,13 @@ def test_apikey_is_sent_and_never_shown(catalog, api, datasud, tmp_path, monkeyp
     assert secret not in json.dumps(report.job.to_json()) + json.dumps([i.to_json() for i in report.items], default=str)
 
 
+def test_an_echoed_apikey_is_masked_in_errors(catalog, api) -> None:
+    api.answer(API + "package_list", 200, "text/plain", '"Invalid key s3cr3t-echo"')
+    _, report = run(catalog, api, config={"apikey": "s3cr3t-echo"})
+    assert report.job.status == "failed"
+    assert report.job.errors[0]["message"] == "Invalid key ********"
+
+
 def test_apikey_from_the_environment(catalog, api, datasud, monkeypatch) -> None:
     monkeypatch.setenv("DATASUD_KEY", "from-env")
     _, report = run(catalog, api, config={"apikey": {"env": "DATASUD_KEY"}})
