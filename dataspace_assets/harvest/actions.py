@@ -105,6 +105,21 @@ def create_source(
     return catalog.insert_source(source)
 
 
+SECRET_CONFIG_KEYS = ("apikey",)  # never shown: listings mask them
+SECRET_MASK = "********"
+
+
+def source_json(source: HarvestSource) -> dict:
+    """A source as JSON for listings, its secrets (a CKAN `apikey`) masked."""
+    data = source.to_json()
+    config = dict(data.get("config") or {})
+    for key in SECRET_CONFIG_KEYS:
+        if key in config and not isinstance(config[key], dict):  # {"env": NAME} names a variable, not a secret
+            config[key] = SECRET_MASK
+    data["config"] = config
+    return data
+
+
 def get_source(catalog: Catalog, identifier: str, *, include_deleted: bool = False) -> HarvestSource:
     """The source with this id or slug, or a clear error."""
     source = catalog.get_source(identifier, include_deleted=include_deleted)

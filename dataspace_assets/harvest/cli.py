@@ -152,9 +152,11 @@ def _clean(args: argparse.Namespace) -> int:
 
 def _sources(args: argparse.Namespace) -> int:
     """List the harvest sources."""
+    from dataspace_assets.harvest.actions import source_json
+
     sources = [s for s in _catalog(args).list_sources() if s.schedule or not args.scheduled]
     if args.json:
-        _print_json([s.to_json() for s in sources])
+        _print_json([source_json(s) for s in sources])
     else:
         for source in sources:
             print(_source_line(source))

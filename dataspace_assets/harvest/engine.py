@@ -405,6 +405,17 @@ def _map_item(
     return outcome
 
 
+def _prefetch(catalog: Catalog, backend: BaseBackend, items: list[HarvestItem]) -> None:
+    """Let the backend fetch the chunk's records in its bounded pool; adopt the remote ids they give."""
+    renamed = backend.prefetch([_ref(i) for i in items])
+    changes: dict[int, str] = {}
+    for item in items:
+        new_id = renamed.get(item.remote_id or "")
+        if new_id:  # CKAN: the package id replaces the listed name, before identity is looked up
+            changes[item.id] = item.remote_id = new_id
+    catalog.rename_items(changes)
+
+
 def _process_items(
     catalog: Catalog,
     source: HarvestSource,
@@ -419,6 +430,7 @@ def _process_items(
     items = [i for i in items if i.status == "pending"]
     if not items:
         return []
+    _prefetch(catalog, backend, items)
     existing = _existing_records(catalog, items[0].kind, source, items)
     with _capture_logs() as logs:
         outcomes = [

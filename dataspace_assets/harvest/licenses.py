@@ -66,7 +66,11 @@ SEED_LICENSES: list[License] = [
         "fr-lo",
         "Licence Ouverte / Open Licence",
         "http://www.data.gouv.fr/Licence-Ouverte-Open-Licence",
-        ["https://www.data.gouv.fr/Licence-Ouverte-Open-Licence"],
+        [
+            "https://www.data.gouv.fr/Licence-Ouverte-Open-Licence",
+            # Etalab's own page of the licence, which DKAN portals give as their licence title.
+            "http://www.etalab.gouv.fr/pages/Licence_ouverte_Open_licence-5899923.html",
+        ],
         ["Licence Ouverte (Etalab)", "Licence Ouverte", "Open Licence", "Etalab Open License"],
     ),
     License(

@@ -46,6 +46,10 @@ class HarvestMetadata:
     archived_reason: str | None = None
     ckan_name: str | None = None
     ckan_source: str | None = None
+    ods_url: str | None = None
+    ods_references: str | None = None
+    ods_has_records: bool | None = None
+    ods_geo: bool | None = None
 
 
 @dataclass
@@ -91,6 +95,7 @@ class DatasetRecord:
     organization: str | None = None
     owner: str | None = None
     private: bool = False
+    slug: str | None = None  # the wished slug of a new dataset (CKAN: the package name); else from the title
 
 
 @dataclass

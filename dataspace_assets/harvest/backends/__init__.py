@@ -15,6 +15,10 @@ ENTRY_POINT_GROUP = "dataspace.harvest.backends"
 BUILTIN_BACKENDS: dict[str, str] = {
     "dcat": "dataspace_assets.harvest.backends.dcat:DcatBackend",
     "csw-dcat": "dataspace_assets.harvest.backends.csw:CswDcatBackend",
+    "csw-iso-19139": "dataspace_assets.harvest.backends.csw_iso:CswIsoBackend",
+    "ckan": "dataspace_assets.harvest.backends.ckan:CkanBackend",
+    "dkan": "dataspace_assets.harvest.backends.dkan:DkanBackend",
+    "ods": "dataspace_assets.harvest.backends.ods:OdsBackend",
 }
 
 

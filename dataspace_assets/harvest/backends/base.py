@@ -150,6 +150,7 @@ class BaseBackend:
         self.dry_run = dry_run
         self._licenses = licenses
         self._http: "HarvestHttp | None" = None
+        self._fetched: dict[str, Any] = {}
 
     # --- shared services, built on first use so a backend without HTTP never needs them
     @property
@@ -211,6 +212,47 @@ class BaseBackend:
     def get_filters(self) -> list[dict]:
         """The configured filters, as `{"key", "value"[, "type": "exclude"]}` entries."""
         return list(self.config.get("filters") or [])
+
+    # --- fetching ahead: the records of a chunk, in the domain's bounded pool
+    def fetch(self, item: ItemRef) -> Any:
+        """The remote record of one item (one request); backends that read their listing fetch nothing."""
+        return None
+
+    def fetched_remote_id(self, item: ItemRef, record: Any) -> str | None:
+        """The remote id the fetched record gives the item (CKAN: the package id instead of its name)."""
+        return None
+
+    def prefetch(self, items: list[ItemRef]) -> dict[str, str]:
+        """Fetch the items' records at most `concurrency` at once per domain; return the remote ids they change."""
+        if type(self).fetch is BaseBackend.fetch or not items:
+            return {}
+        from dataspace_assets.harvest.backends.pool import concurrency_of, fetch_all
+
+        self._fetched = {}  # one chunk at a time
+        by_id = {item.remote_id: item for item in items}
+        results = fetch_all(
+            self.source.domain, concurrency_of(self.config), lambda rid: self.fetch(by_id[rid]), list(by_id)
+        )
+        renamed: dict[str, str] = {}
+        for remote_id, result in results.items():
+            new_id = None
+            if not isinstance(result, BaseException):
+                try:
+                    new_id = self.fetched_remote_id(by_id[remote_id], result)
+                except Exception as exc:  # noqa: BLE001 - a record the backend cannot read fails its item only
+                    result = exc
+            self._fetched[remote_id] = result
+            if new_id and new_id != remote_id:
+                renamed[remote_id] = new_id
+                self._fetched[new_id] = result
+        return renamed
+
+    def fetched(self, item: ItemRef) -> Any:
+        """The record fetched ahead for this item (fetched now if it was not); a failed fetch raises here."""
+        result = self._fetched[item.remote_id] if item.remote_id in self._fetched else self.fetch(item)
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     # --- implemented by backends
     def initialize(self) -> None:

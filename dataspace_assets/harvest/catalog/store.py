@@ -428,6 +428,16 @@ class Catalog:
         with self._tx() as conn:
             conn.execute(m.items.update().where(m.items.c.id == item_id).values(**values))
 
+    def rename_items(self, remote_ids: dict[int, str]) -> None:
+        """Give items new remote ids (item id -> remote id) in one statement."""
+        if not remote_ids:
+            return
+        with self._tx() as conn:
+            conn.execute(
+                m.items.update().where(m.items.c.id == sa.bindparam("b_id")),
+                [{"b_id": item_id, "remote_id": remote_id} for item_id, remote_id in remote_ids.items()],
+            )
+
     def recount_job(self, job_id: str) -> HarvestJob:
         """Recompute the job's item counters (total, by status, by type)."""
         with self._tx() as conn:
@@ -701,7 +711,7 @@ class Catalog:
         new = [d for d in datasets if d.id not in existing]
         for dataset in new:
             dataset.id = dataset.id or new_id()
-        slugs = self._unique_slugs(conn, m.datasets, [d.title or d.id or "" for d in new])
+        slugs = self._unique_slugs(conn, m.datasets, [d.slug or d.title or d.id or "" for d in new])
         if new:
             conn.execute(
                 m.datasets.insert(),

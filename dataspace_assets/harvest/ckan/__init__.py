@@ -1,0 +1,1 @@
+"""CKAN and DKAN packages: their schemas and their mapping to the catalogue model."""
