@@ -15,6 +15,7 @@ from dataspace_assets.dataspace.cli import register as register_dataspace
 from dataspace_assets.deltatwin.cli import register as register_deltatwin
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.cli import register as register_harvest
+from dataspace_assets.harvest.publish.cli import register as register_catalog
 from dataspace_assets.settings import PROJECT_ROOT, Settings, load_settings
 
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_dataspace(commands)
     register_deltatwin(commands)
     register_harvest(commands)
+    register_catalog(commands)
     return parser
 
 
