@@ -242,6 +242,8 @@ class PageCache:
             return body
 
     def put(self, key: tuple, body: bytes) -> None:
+        if self.size < 1:
+            return
         with self._lock:
             self._pages[key] = body
             self._pages.move_to_end(key)
@@ -251,7 +253,7 @@ class PageCache:
 
 def render_page(store: PublicationStore, request: PageRequest, fmt: Format, cache: PageCache | None = None) -> bytes:
     """One serialised page, from the cache when the catalogue has not changed since it was built."""
-    key = (store.last_change(), request, fmt.name)
+    key = (store.last_change(), request, fmt.name) if cache is not None else None
     if cache is not None:
         body = cache.get(key)
         if body is not None:

@@ -80,9 +80,9 @@ def public_base(request: Request) -> str:
 class CatalogApp:
     """The routes' shared state: the publication store (opened on first request) and the page cache."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, cache_size: int = 64) -> None:
         self.database_url = database_url
-        self.cache = PageCache()
+        self.cache = PageCache(cache_size)  # 0: every page built afresh (what the benchmark measures)
         self._store: PublicationStore | None = None
         self._lock = threading.Lock()
 
