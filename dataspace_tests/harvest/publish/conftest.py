@@ -69,9 +69,11 @@ def published(tmp_path: Path) -> Iterator[tuple[Catalog, CatalogServer]]:
     catalog.close()
 
 
-def harvest(catalog: Catalog, url: str, *, name: str, config: dict | None = None) -> tuple[HarvestSource, engine.JobReport]:
-    """Create an accepted DCAT source for this URL and run one job."""
+def harvest(
+    catalog: Catalog, url: str, *, name: str, config: dict | None = None, backend: str = "dcat"
+) -> tuple[HarvestSource, engine.JobReport]:
+    """Create an accepted source (DCAT by default) for this URL and run one job."""
     source = actions.create_source(
-        catalog, backend="dcat", url=url, name=name, validation_state="accepted", config={**LOOPBACK, **(config or {})}
+        catalog, backend=backend, url=url, name=name, validation_state="accepted", config={**LOOPBACK, **(config or {})}
     )
     return source, engine.run_job(catalog, source)

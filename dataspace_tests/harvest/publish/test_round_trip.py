@@ -143,37 +143,64 @@ def dataservice_fields(service: DataserviceRecord, dataset_ids: dict[str, str]) 
 
 
 # ------------------------------------------------------------------ the test
+def assert_round_trip(catalog: Catalog, server, source, tmp_path: Path, label: str, paths=None) -> None:  # noqa: ANN001
+    """Harvest the publication in every format, every page, and compare it with the source's records."""
+    originals = catalog.list_datasets(source_id=source.id)
+    services = catalog.list_dataservices(source_id=source.id)
+    for path in paths or ("/catalog.ttl", "/catalog.rdf", "/catalog.jsonld"):
+        name = path.strip("/").replace(".", "-")
+        again = Catalog.open(f"sqlite:///{tmp_path / f'again-{name}.db'}")
+        server.requests.clear()
+        try:
+            republished, second = harvest(again, f"{server.url}{path}?page_size={PAGE_SIZE}", name=f"again {path}")
+            assert second.job.status == "done", (path, second.job.errors)
+            pages = max(1, (len(originals) + len(services) + PAGE_SIZE - 1) // PAGE_SIZE)
+            walked = {q for m, p, q in server.requests if m == "GET" and p == path}
+            assert walked == {f"page_size={PAGE_SIZE}"} | {f"page={n}&page_size={PAGE_SIZE}" for n in range(2, pages + 1)}
+            copies = {d.harvest.remote_id: d for d in again.list_datasets(source_id=republished.id)}
+            assert sorted(copies) == sorted(d.id for d in originals), path
+            for original in originals:
+                iri = f"{server.url}/datasets/{original.id}"
+                got = dataset_fields(copies[original.id])
+                want = expected_after_round_trip(original, catalog, iri)
+                for key in want:
+                    assert got[key] == want[key], (label, path, original.title, key)
+            copied_services = {s.harvest.remote_id: s for s in again.list_dataservices(source_id=republished.id)}
+            assert sorted(copied_services) == sorted(s.id for s in services)
+            back = {copy.id: remote for remote, copy in copies.items()}
+            for service in services:
+                got = dataservice_fields(copied_services[service.id], back)
+                assert got == dataservice_fields(service, {}), (label, path, service.title)
+        finally:
+            again.close()
+
+
 @pytest.mark.parametrize("rel", PLAIN)
 def test_round_trip(rel: str, published, http_server, fixtures_dir: Path, tmp_path: Path) -> None:
     catalog, server = published
     url, config = serve_fixture(http_server, fixtures_dir, rel)
     source, report = harvest(catalog, url, name="original", config=config)
     assert report.job.status == "done", report.job.errors
-    originals = catalog.list_datasets(source_id=source.id)
-    services = catalog.list_dataservices(source_id=source.id)
-    for ext in ("ttl", "rdf", "jsonld"):
-        again = Catalog.open(f"sqlite:///{tmp_path / f'again-{ext}.db'}")
-        try:
-            republished, second = harvest(again, f"{server.url}/catalog.{ext}?page_size={PAGE_SIZE}", name=f"again {ext}")
-            assert second.job.status == "done", (ext, second.job.errors)
-            pages = max(1, (len(originals) + len(services) + PAGE_SIZE - 1) // PAGE_SIZE)
-            walked = {q for m, p, q in server.requests if m == "GET" and p == f"/catalog.{ext}"}
-            assert walked == {f"page_size={PAGE_SIZE}"} | {f"page={n}&page_size={PAGE_SIZE}" for n in range(2, pages + 1)}
-            server.requests.clear()
-            assert sum(1 for i in again.get_items(second.job.id)) == len(originals) + len(services)
-            copies = {d.harvest.remote_id: d for d in again.list_datasets(source_id=republished.id)}
-            assert sorted(copies) == sorted(d.id for d in originals), ext
-            for original in originals:
-                iri = f"{server.url}/datasets/{original.id}"
-                got = dataset_fields(copies[original.id])
-                want = expected_after_round_trip(original, catalog, iri)
-                for key in want:
-                    assert got[key] == want[key], (rel, ext, original.title, key)
-            copied_services = {s.harvest.remote_id: s for s in again.list_dataservices(source_id=republished.id)}
-            assert sorted(copied_services) == sorted(s.id for s in services)
-            back = {copy.id: remote for remote, copy in copies.items()}
-            for service in services:
-                got = dataservice_fields(copied_services[service.id], back)
-                assert got == dataservice_fields(service, {}), (rel, ext, service.title)
-        finally:
-            again.close()
+    assert_round_trip(catalog, server, source, tmp_path, rel)
+
+
+@pytest.mark.parametrize("features", [{}, {"geodcatap": True}])
+def test_round_trip_of_the_csw_dcat_fixtures(features: dict, published, fixtures_dir: Path, tmp_path: Path) -> None:
+    from dataspace_tests.harvest.dcat.conftest import CswServer
+
+    catalog, server = published
+    csw = CswServer(fixtures_dir)  # udata/csw_dcat/geonetwork-dcat-page-{1,3,5}.xml by startPosition
+    try:
+        source, report = harvest(catalog, csw.url, name="csw", backend="csw-dcat", config={"features": features})
+    finally:
+        csw.stop()
+    assert report.job.status == "done" and len(catalog.list_datasets(source_id=source.id)) == 6
+    assert_round_trip(catalog, server, source, tmp_path, "csw_dcat")
+
+
+def test_round_trip_through_content_negotiation(published, http_server, fixtures_dir: Path, tmp_path: Path) -> None:
+    """`/catalog` without an extension: the backend reads the format from a HEAD, then follows the view's links."""
+    catalog, server = published
+    source, _report = harvest(catalog, http_server.url("udata/dcat/catalog.xml"), name="original")
+    assert_round_trip(catalog, server, source, tmp_path, "conneg", paths=["/catalog"])
+    assert ("HEAD", "/catalog", f"page_size={PAGE_SIZE}") in server.requests
