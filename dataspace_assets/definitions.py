@@ -32,6 +32,9 @@ def published_components(settings: Settings) -> list[PublishedComponent]:
                 route=f"/{handler.full_name}" if handler else None,
                 latest_route=f"/{item.full_name.replace('_', '-')}/", index_table=item.full_name,
                 asset_key=("dataspace", item.full_name),
+                derived_from=tuple(f"dataspace/{name}" for name in (
+                    getattr(item, "source", None), *getattr(item, "dependencies", ()),
+                    *getattr(item, "optional_dependencies", ())) if name),
             ))
     twins = settings.configs_dir / "deltatwins"
     for folder in sorted(p for p in twins.iterdir() if (p / "manifest.json").is_file()) if twins.is_dir() else []:

@@ -31,6 +31,7 @@ class PublishedComponent:
     asset_key: tuple[str, ...] = ()  # the Dagster asset the catalogue depends on
     generated_by: str | None = None  # twin outputs: the twin whose run makes it
     used: tuple[str, ...] = ()  # twin outputs: the inputs of that run (component keys or input names)
+    derived_from: tuple[str, ...] = ()  # harvesters: keys of the components whose items they derive from
     first_item: datetime | None = None  # the oldest stored item, filled at materialization time
     last_item: datetime | None = None  # the newest stored item
     tags: tuple[str, ...] = field(default_factory=tuple)

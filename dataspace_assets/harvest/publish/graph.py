@@ -404,6 +404,8 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
         media = "application/vnd.apache.parquet" if parquet else component.media_type
         if media:
             out.append(Triple(distribution, DCAT.mediaType, NamedNode(IANA + media)))
+    for key in component.derived_from:
+        out.append(Triple(node, PROV.wasDerivedFrom, NamedNode(dataset_iri(base_url, key))))
     if component.generated_by:
         activity = NamedNode(f"{base_url.rstrip('/')}/twins/{quote(component.generated_by, safe='')}#run")
         out.append(Triple(node, PROV.wasGeneratedBy, activity))

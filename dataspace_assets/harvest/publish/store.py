@@ -63,7 +63,7 @@ def component_from_payload(payload: dict) -> PublishedComponent:
     values: dict[str, Any] = {k: v for k, v in payload.items() if k in known}
     for key in ("first_item", "last_item"):
         values[key] = datetime.fromisoformat(values[key]) if values.get(key) else None
-    for key in ("parquet_routes", "asset_key", "used", "tags"):
+    for key in ("parquet_routes", "asset_key", "used", "derived_from", "tags"):
         values[key] = tuple(values.get(key) or ())
     return PublishedComponent(**values)
 

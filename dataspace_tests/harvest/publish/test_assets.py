@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import dagster as dg
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF
+from rdflib.namespace import PROV
+
+from dataspace_assets.harvest.dcat.namespaces import DCAT, DCTERMS, RDF
 
 from dataspace_assets.definitions import build_definitions, published_components
 from dataspace_assets.harvest.catalog import Catalog
@@ -33,7 +35,9 @@ def test_published_components_of_the_example_configs(project_settings) -> None:
     collector = by_key["dataspace/example_air_quality"]
     assert (collector.kind, collector.period_seconds, collector.data_format) == ("collector", 600, "air-quality-readings")
     assert (collector.route, collector.latest_route) == ("/example_latest_readings", "/example-air-quality/")
-    assert by_key["dataspace/example_air_quality_hourly"].kind == "harvester"
+    harvester = by_key["dataspace/example_air_quality_hourly"]
+    assert (harvester.kind, harvester.derived_from) == ("harvester", ("dataspace/example_air_quality",))
+    assert collector.derived_from == ()
     twin = by_key["deltatwin/example/counts"]
     assert (twin.kind, twin.generated_by, twin.used) == ("twin-output", "example", ("text",))
 
@@ -73,6 +77,8 @@ def test_materialization_counts_each_kind_and_dates_the_components(project_setti
     urls = {str(graph.value(d, DCAT.accessURL)) for d in graph.objects(collector, DCAT.distribution)}
     assert urls == {f"{BASE}/example_latest_readings", f"{BASE}/example-air-quality/"}
     assert graph.value(URIRef(f"{BASE}/datasets/dataspace/example_air_quality_hourly"), DCTERMS.temporal) is None
+    hourly = URIRef(f"{BASE}/datasets/dataspace/example_air_quality_hourly")
+    assert list(graph.objects(hourly, PROV.wasDerivedFrom)) == [collector]
     twin = URIRef(f"{BASE}/datasets/deltatwin/example/counts")
     run = graph.value(twin, PROV.wasGeneratedBy)
     assert (run, RDF.type, PROV.Activity) in graph

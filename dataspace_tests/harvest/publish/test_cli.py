@@ -6,7 +6,7 @@ import io
 
 import pytest
 from rdflib import Graph
-from rdflib.namespace import DCAT, RDF
+from dataspace_assets.harvest.dcat.namespaces import DCAT, RDF
 
 from dataspace_assets.cli import main
 from dataspace_assets.harvest.catalog import Catalog

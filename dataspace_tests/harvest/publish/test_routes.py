@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF
+from dataspace_assets.harvest.dcat.namespaces import DCAT, DCTERMS, RDF
 
 from dataspace_assets.harvest.dcat.namespaces import HYDRA
 from dataspace_assets.harvest.publish.components import PublishedComponent
