@@ -254,7 +254,8 @@ def _licence_triples(
         _add(out, node, DCT.license, iri_or_text(own[0]))
         return
     if not dataset.license or dataset.access_type not in (None, "open"):
-        _rights_triples(out, node, extras_dcat, ("license",))  # a restricted dataset shows no open licence
+        # No licence of ours: a restricted dataset carries none; the source's own values are shown as they were.
+        _rights_triples(out, node, extras_dcat, ("license",))
         return
     url, _title = licence(dataset.license)
     out.append(Triple(node, DCT.license, NamedNode(url) if url and is_valid_url(url) else Literal(dataset.license)))

@@ -99,8 +99,11 @@ class CatalogApp:
         return negotiate(request.headers.get("accept"))
 
     def catalog(self, request: Request) -> Response:
-        """One page of the catalogue."""
-        extension = request.path_params.get("extension")
+        """One page of the catalogue, in the format the client negotiates."""
+        return self.page(request, None)
+
+    def page(self, request: Request, extension: str | None) -> Response:
+        """One page of the catalogue, in the format of the extension (else negotiated)."""
         try:
             fmt = self._format(request, extension)
             number, size = parse_paging(request.query_params.get("page"), request.query_params.get("page_size"))
@@ -152,8 +155,7 @@ class CatalogApp:
         """The starlette routes (GET; HEAD comes with it)."""
         def by_extension(extension: str):  # noqa: ANN202
             def endpoint(request: Request) -> Response:
-                request.path_params["extension"] = extension
-                return self.catalog(request)
+                return self.page(request, extension)
 
             return endpoint
 
