@@ -51,13 +51,10 @@ def published_components(settings: Settings) -> list[PublishedComponent]:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Merge the three pillars and the automation sensor into one code location."""
-    pillars = [dataspace_defs(settings), deltatwin_defs(settings), harvest_defs(settings)]
-    components = published_components(settings)
-    defined = {key for defs in pillars for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    deps = [dg.AssetKey(list(c.asset_key)) for c in components if dg.AssetKey(list(c.asset_key)) in defined]
-    return dg.Definitions.merge(
-        *pillars,
-        publish_defs(settings, components, deps),
+    defs = dg.Definitions.merge(
+        dataspace_defs(settings),
+        deltatwin_defs(settings),
+        harvest_defs(settings),
         dg.Definitions(
             executor=select_executor(settings),
             sensors=[
@@ -70,6 +67,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ]
         ),
     )
+    return with_published_catalogue(defs, settings)
+
+
+def with_published_catalogue(defs: dg.Definitions, settings: Settings) -> dg.Definitions:
+    """Add `catalog/dcat`, depending on the assets of the components it publishes that the location defines."""
+    components = published_components(settings)
+    defined = defs.resolve_asset_graph().get_all_asset_keys()
+    deps = [key for key in (dg.AssetKey(list(c.asset_key)) for c in components) if key in defined]
+    return dg.Definitions.merge(defs, publish_defs(settings, components, deps))
 
 
 defs = build_definitions(load_settings())
