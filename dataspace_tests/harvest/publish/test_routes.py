@@ -180,3 +180,22 @@ def test_a_page_loads_only_its_own_datasets(published) -> None:
     triples = PageBuilder(store).page_triples(PageRequest(page=2, page_size=3))
     assert store.loads == [3]
     assert sum(1 for t in triples if str(t.object) == "<http://www.w3.org/ns/dcat#Dataset>") == 3
+
+
+def test_a_page_past_the_end_is_empty_and_links_back(published) -> None:
+    catalog, server = published
+    add_datasets(catalog, 3)
+    graph = graph_of(get(server, "/catalog.ttl?page=9&page_size=2"))
+    assert list(graph.subjects(RDF.type, DCAT.Dataset)) == []
+    links = view(graph)
+    assert links["next"] is None
+    assert links["previous"] == links["last"] == f"{server.url}/catalog.ttl?page=2&page_size=2"
+
+
+def test_the_public_url_setting_names_the_iris(published, monkeypatch) -> None:
+    catalog, server = published
+    [dataset_id] = add_datasets(catalog, 1)
+    monkeypatch.setenv("DATASPACE_PUBLIC_URL", "https://data.example.org/")
+    graph = graph_of(get(server, "/catalog.ttl"))
+    assert (URIRef(f"https://data.example.org/datasets/{dataset_id}"), RDF.type, DCAT.Dataset) in graph
+    assert view(graph)["first"] == "https://data.example.org/catalog.ttl?page=1&page_size=100"
