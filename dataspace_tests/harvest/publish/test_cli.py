@@ -71,3 +71,17 @@ def test_export_streams(tmp_settings) -> None:
     finally:
         store.close()
     assert out.writes > 3
+
+
+def test_the_progress_bar_counts_entries(tmp_settings, capsys) -> None:
+    _fill(tmp_settings, 150)
+    store = PublicationStore.from_url(tmp_settings.database_url)
+    try:
+        export_catalog(store, io.BytesIO(), "rdf", "https://ds.example", progress=True)
+        err = capsys.readouterr().err
+        export_catalog(store, io.BytesIO(), "rdf", "https://ds.example", progress=False)
+        quiet = capsys.readouterr().err
+    finally:
+        store.close()
+    assert "catalogue" in err and "150/150" in err and "100/150" not in err.split("150/150")[-1]
+    assert quiet == ""
