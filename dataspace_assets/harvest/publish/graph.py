@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from dataspace_assets.harvest.dcat.frequency import EU_FREQ, EU_FREQUENCIES
+from dataspace_assets.harvest.dcat.frequency import DC_FREQ, DC_FREQUENCIES, EU_FREQ, EU_FREQUENCIES
 from dataspace_assets.harvest.dcat.mapping import INSPIRE_REASONS, is_valid_url
 from dataspace_assets.harvest.dcat.tags import HVD_CATEGORIES, HVD_TAG, normalize_tag
 from dataspace_assets.harvest.publish.components import PublishedComponent
@@ -22,6 +22,7 @@ from dataspace_assets.harvest.publish.vocab import (
     ADMS,
     DCAT,
     DCT,
+    DQV,
     FOAF,
     GEODCAT,
     GSP,
@@ -42,6 +43,8 @@ LicenceLookup = Callable[[str], "tuple[str | None, str | None]"]  # licence id -
 IANA = "https://www.iana.org/assignments/media-types/"
 INSPIRE_ACCESS = "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/"
 OGC = "http://www.opengeospatial.org/standards/"
+OM_UNITS = "http://www.ontology-of-units-of-measure.org/resource/om-2/"
+SDMX_UNIT = NamedNode("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure")
 OGC_FORMATS = {"wms", "wfs", "wmts"}  # formats the harvest mapping reads from an access service's protocol
 SPDX_ALGORITHMS = {"md5": "checksumAlgorithm_md5", "sha1": "checksumAlgorithm_sha1", "sha256": "checksumAlgorithm_sha256"}
 ROLE_PREDICATES = {
@@ -119,9 +122,13 @@ def day(value: date | datetime | str | None) -> Literal | None:
 
 
 def frequency_iri(frequency: str | None) -> NamedNode | None:
-    """The EU frequency authority IRI of a catalogue frequency; None when it has none."""
+    """The EU frequency authority IRI of a catalogue frequency (else its Dublin Core one); None when it has none."""
     code = EU_CODES.get(frequency or "")
-    return NamedNode(EU_FREQ + code) if code else None
+    if code:
+        return NamedNode(EU_FREQ + code)
+    if frequency and frequency in DC_FREQUENCIES.values():
+        return NamedNode(DC_FREQ + frequency)
+    return None
 
 
 def period_iri(seconds: int | None) -> NamedNode | None:
@@ -280,6 +287,28 @@ def _spatial_triples(out: list[Triple], node, spatial: dict | None) -> None:  # 
     out.append(Triple(location, LOCN.geometry, Literal(json.dumps(geom, separators=(",", ":")), datatype=GSP.geoJSONLiteral)))
 
 
+def _resolution_triples(out: list[Triple], node, resolution: str | None) -> None:  # noqa: ANN001
+    """"N m" as dcat:spatialResolutionInMeters; a scale "1/N" or another unit as a GeoDCAT-AP DQV measurement."""
+    value = str(resolution or "").strip()
+    if match := re.fullmatch(r"([\d.]+)\s*m", value):
+        out.append(Triple(node, DCAT.spatialResolutionInMeters, Literal(match[1], datatype=XSD.decimal)))
+        return
+    scale = re.fullmatch(r"1\s*/\s*([\d.]+)", value)
+    distance = re.fullmatch(r"([\d.]+)\s*(km|ft)", value)
+    if not (scale or distance):
+        return
+    measurement = BlankNode()
+    out.append(Triple(node, DQV.hasQualityMeasurement, measurement))
+    out.append(Triple(measurement, RDF.type, DQV.QualityMeasurement))
+    metric = "spatialResolutionAsScale" if scale else "spatialResolutionAsDistance"
+    out.append(Triple(measurement, DQV.isMeasurementOf, GEODCAT[metric]))
+    number = (scale or distance)[1]
+    out.append(Triple(measurement, DQV.value, Literal(number, datatype=XSD.decimal)))
+    if distance:
+        unit = {"km": "kilometre", "ft": "foot"}[distance[2]]
+        out.append(Triple(measurement, SDMX_UNIT, NamedNode(OM_UNITS + unit)))
+
+
 def _temporal_triples(out: list[Triple], node, start, end) -> None:  # noqa: ANN001
     if start is None and end is None:
         return
@@ -321,10 +350,7 @@ def dataset_triples(
         out.append(Triple(node, DCT.provenance, statement))
         out.append(Triple(statement, RDF.type, DCT.ProvenanceStatement))
         _add(out, statement, RDFS.label, text(value))
-    resolution = extras_dcat.get("spatial_resolution")
-    match = re.fullmatch(r"\s*([\d.]+)\s*m\s*", str(resolution or ""))
-    if match:
-        out.append(Triple(node, DCAT.spatialResolutionInMeters, Literal(match[1], datatype=XSD.decimal)))
+    _resolution_triples(out, node, extras_dcat.get("spatial_resolution"))
     if meta:
         if meta.remote_url and is_valid_url(meta.remote_url):
             out.append(Triple(node, DCAT.landingPage, NamedNode(meta.remote_url)))

@@ -28,6 +28,7 @@ class Terms:
 ADMS = Terms("http://www.w3.org/ns/adms#")
 DCAT = Terms("http://www.w3.org/ns/dcat#")
 DCT = Terms("http://purl.org/dc/terms/")
+DQV = Terms("http://www.w3.org/ns/dqv#")
 FOAF = Terms("http://xmlns.com/foaf/0.1/")
 GEODCAT = Terms("http://data.europa.eu/930/")
 GSP = Terms("http://www.opengis.net/ont/geosparql#")
@@ -45,6 +46,7 @@ PREFIXES = {
     "adms": str(ADMS),
     "dcat": str(DCAT),
     "dct": str(DCT),
+    "dqv": str(DQV),
     "foaf": str(FOAF),
     "geodcat": str(GEODCAT),
     "gsp": str(GSP),

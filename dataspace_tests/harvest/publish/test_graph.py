@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from pyoxigraph import NamedNode
 from rdflib import URIRef
 
-from dataspace_assets.harvest.dcat.frequency import EU_FREQUENCIES, frequency_from_rdf
-from dataspace_assets.harvest.publish.graph import day, frequency_iri, period_iri, when
+from dataspace_assets.harvest.dcat.frequency import DC_FREQUENCIES, EU_FREQUENCIES, frequency_from_rdf
+from dataspace_assets.harvest.publish.graph import _resolution_triples, day, frequency_iri, period_iri, when
 
 
 @pytest.mark.parametrize("value", sorted(set(EU_FREQUENCIES.values())))
@@ -42,3 +43,24 @@ def test_dates_are_utc() -> None:
     assert when("2016-12-14T18:59:02.737480+00:00").value == "2016-12-14T18:59:02.737480+00:00"
     assert when("not a date") is None
     assert day(date(2016, 1, 1)).value == "2016-01-01" and day("2016-12-05").value == "2016-12-05"
+
+
+@pytest.mark.parametrize("value", sorted(set(DC_FREQUENCIES.values())))
+def test_every_dublin_core_frequency_reads_back(value: str) -> None:
+    assert frequency_from_rdf(URIRef(frequency_iri(value).value)) == value
+
+
+def _resolution(value: str) -> dict[str, str]:
+    out: list = []
+    _resolution_triples(out, NamedNode("http://x.test/d"), value)
+    return {t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: t.object.value for t in out}
+
+
+def test_resolutions() -> None:
+    assert _resolution("25 m") == {"spatialResolutionInMeters": "25"}
+    scale = _resolution("1/25000")
+    assert scale["isMeasurementOf"].endswith("/spatialResolutionAsScale") and scale["value"] == "25000"
+    distance = _resolution("2.5 km")
+    assert distance["isMeasurementOf"].endswith("/spatialResolutionAsDistance") and distance["value"] == "2.5"
+    assert distance["unitMeasure"].endswith("/kilometre")
+    assert _resolution("about a street") == {}
