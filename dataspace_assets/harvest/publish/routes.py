@@ -180,4 +180,11 @@ def catalog_routes(settings: "Settings") -> list[BaseRoute]:
     return CatalogApp(settings.database_url).routes()
 
 
-__all__ = ["CatalogApp", "catalog_routes", "negotiate"]
+def catalog_app(settings: "Settings"):  # noqa: ANN201
+    """The same routes as a starlette app of their own (to mount, or to serve alone)."""
+    from starlette.applications import Starlette
+
+    return Starlette(routes=catalog_routes(settings))
+
+
+__all__ = ["CatalogApp", "catalog_app", "catalog_routes", "negotiate"]

@@ -199,3 +199,13 @@ def test_the_public_url_setting_names_the_iris(published, monkeypatch) -> None:
     graph = graph_of(get(server, "/catalog.ttl"))
     assert (URIRef(f"https://data.example.org/datasets/{dataset_id}"), RDF.type, DCAT.Dataset) in graph
     assert view(graph)["first"] == "https://data.example.org/catalog.ttl?page=1&page_size=100"
+
+
+def test_catalog_routes_from_settings(tmp_settings) -> None:
+    from dataspace_assets.harvest.publish.routes import catalog_app, catalog_routes
+
+    paths = [route.path for route in catalog_routes(tmp_settings)]
+    assert paths == ["/catalog", "/catalog.ttl", "/catalog.rdf", "/catalog.jsonld", "/datasets/{identifier:path}",
+                     "/dataservices/{identifier}"]
+    assert not tmp_settings.home.exists()  # no database is opened before the first request
+    assert [r.path for r in catalog_app(tmp_settings).routes] == paths
