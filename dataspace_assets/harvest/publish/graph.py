@@ -411,11 +411,11 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
     _temporal_triples(out, node, component.first_item, component.last_item)
     _add(out, node, DCT.modified, when(component.last_item))
     routes = [
-        (component.route, f"{component.title}: items", False),
-        (component.latest_route, f"{component.title}: latest item", True),
-        *((route, f"{component.title}: Parquet", True) for route in component.parquet_routes),
+        (component.route, f"{component.title}: items", False, False),
+        (component.latest_route, f"{component.title}: latest item", True, False),
+        *((route, f"{component.title}: Parquet", True, True) for route in component.parquet_routes),
     ]
-    for route, title, download in routes:
+    for route, title, download, parquet in routes:
         if not route:
             continue
         url = NamedNode(base_url.rstrip("/") + "/" + route.lstrip("/"))
@@ -426,7 +426,6 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
         if download:
             out.append(Triple(distribution, DCAT.downloadURL, url))
         out.append(Triple(distribution, DCT.title, Literal(title)))
-        parquet = "Parquet" in title
         _add(out, distribution, DCT["format"], text("parquet" if parquet else component.data_format))
         media = "application/vnd.apache.parquet" if parquet else component.media_type
         if media:

@@ -64,3 +64,17 @@ def test_resolutions() -> None:
     assert distance["isMeasurementOf"].endswith("/spatialResolutionAsDistance") and distance["value"] == "2.5"
     assert distance["unitMeasure"].endswith("/kilometre")
     assert _resolution("about a street") == {}
+
+
+def test_a_component_publishes_its_parquet_files() -> None:
+    from dataspace_assets.harvest.publish import PublishedComponent
+    from dataspace_assets.harvest.publish.graph import component_triples
+
+    component = PublishedComponent(key="dataspace/feed", kind="collector", title="Parquet feed", data_format="json",
+                                   media_type="application/json", latest_route="/feed/", parquet_routes=("/feed.parquet",))
+    triples = component_triples(component, NamedNode("http://a.test/datasets/dataspace/feed"), "http://a.test")
+    by_node: dict = {}
+    for t in triples:
+        by_node.setdefault(t.subject, {})[t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = t.object.value
+    formats = {v["accessURL"]: v.get("format") for v in by_node.values() if "accessURL" in v}
+    assert formats == {"http://a.test/feed/": "json", "http://a.test/feed.parquet": "parquet"}
