@@ -16,6 +16,7 @@ from dataspace_assets.dataspace.cli import register as register_dataspace
 from dataspace_assets.deltatwin.cli import register as register_deltatwin
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.cli import register as register_harvest
+from dataspace_assets.harvest.publish.cli import register as register_catalog
 from dataspace_assets.settings import PROJECT_ROOT, Settings, load_settings, redact
 
 
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_deltatwin(commands)
     register_harvest(commands)
     _extend_config_validate(commands)
+    register_catalog(commands)
     return parser
 
 

@@ -6,12 +6,52 @@ from dataspace_assets.dataspace.definitions import build_defs as dataspace_defs
 from dataspace_assets.deltatwin.definitions import build_defs as deltatwin_defs
 from dataspace_assets.executors import select_executor
 from dataspace_assets.harvest.definitions import build_defs as harvest_defs
+from dataspace_assets.harvest.publish import PublishedComponent
+from dataspace_assets.harvest.publish.definitions import build_defs as publish_defs
 from dataspace_assets.settings import Settings, load_settings
+
+
+def published_components(settings: Settings) -> list[PublishedComponent]:
+    """What `catalog/dcat` publishes of the data space: its collectors, harvesters and DeltaTwin outputs."""
+    from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.dataspace.schedules import Daily
+    from dataspace_assets.deltatwin.validate import validate_folder
+
+    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
+    published = []
+    for kind, items in (("collector", config.collectors), ("harvester", config.harvesters)):
+        for item in items:
+            # A handler serving the same DATA_FORMAT is this component's route; the v0.0.2 route gives its latest item.
+            handler = next((h for h in config.handlers if h.data_format == item.data_format), None)
+            period = 86400 if isinstance(item.schedule, Daily) else getattr(item.schedule, "seconds", None)
+            published.append(PublishedComponent(
+                key=f"dataspace/{item.full_name}", kind=kind, title=item.full_name,
+                description=item.description or f"The {kind} {item.full_name} of the data space ({item.data_format}).",
+                data_format=item.data_format, media_type=item.content_type,
+                schedule=str(item.schedule) if item.schedule else None, period_seconds=period,
+                route=f"/{handler.full_name}" if handler else None,
+                latest_route=f"/{item.full_name.replace('_', '-')}/", index_table=item.full_name,
+                asset_key=("dataspace", item.full_name),
+                derived_from=tuple(f"dataspace/{name}" for name in (
+                    getattr(item, "source", None), *getattr(item, "dependencies", ()),
+                    *getattr(item, "optional_dependencies", ())) if name),
+            ))
+    twins = settings.configs_dir / "deltatwins"
+    for folder in sorted(p for p in twins.iterdir() if (p / "manifest.json").is_file()) if twins.is_dir() else []:
+        manifest = validate_folder(folder).manifest
+        for output in (manifest.outputs.values() if manifest else ()):
+            published.append(PublishedComponent(
+                key=f"deltatwin/{folder.name}/{output.name}", kind="twin-output",
+                title=f"{manifest.name}: {output.name}", description=output.description or manifest.description,
+                data_format=output.type, asset_key=("deltatwin", folder.name, output.name),
+                generated_by=folder.name, used=tuple(manifest.inputs),
+            ))
+    return published
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Merge the three pillars and the automation sensor into one code location."""
-    return dg.Definitions.merge(
+    defs = dg.Definitions.merge(
         dataspace_defs(settings),
         deltatwin_defs(settings),
         harvest_defs(settings),
@@ -27,6 +67,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ]
         ),
     )
+    return with_published_catalogue(defs, settings)
+
+
+def with_published_catalogue(defs: dg.Definitions, settings: Settings) -> dg.Definitions:
+    """Add `catalog/dcat`, depending on the assets of the components it publishes that the location defines."""
+    components = published_components(settings)
+    defined = defs.resolve_asset_graph().get_all_asset_keys()
+    deps = [key for key in (dg.AssetKey(list(c.asset_key)) for c in components) if key in defined]
+    return dg.Definitions.merge(defs, publish_defs(settings, components, deps))
 
 
 defs = build_definitions(load_settings())

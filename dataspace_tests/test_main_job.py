@@ -34,7 +34,7 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
     assert report.ok, report.failures
     assert echoed[0] == "declared harvest sources synced: 1"
     by_asset = {item.asset: item for item in report.materialized}
-    assert set(by_asset) == {"dataspace/example_air_quality", "catalog/harvest"}
+    assert set(by_asset) == {"dataspace/example_air_quality", "catalog/harvest", "catalog/dcat"}
     collector = by_asset["dataspace/example_air_quality"]
     store = DataStore.from_settings(settings)
     try:
@@ -44,7 +44,7 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
     assert by_asset["catalog/harvest"].detail == "source example-city: job done, items 3 done"
 
     summary = format_report(report, settings)
-    assert summary.splitlines()[0] == "materialized 2 asset(s) in 2 run(s):"
+    assert summary.splitlines()[0] == "materialized 3 asset(s) in 2 run(s):"
     assert collector.uri in summary
     assert str(settings.dagster_home) in summary and str(settings.blobs_dir) in summary
     assert "dataspace dev" in summary
