@@ -37,7 +37,7 @@ def content_type_of(value: Any) -> str:
 class DataspaceIOManager(dg.ConfigurableIOManager):
     """Stores asset results in the data space (blob + index row) and loads them back as `Data`."""
 
-    store: dg.ResourceDependency[DataspaceStore]
+    store: DataspaceStore
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         name = item_name(context.asset_key)
