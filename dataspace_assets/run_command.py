@@ -396,7 +396,7 @@ def continuous(settings: Settings, selection: Selection, args: argparse.Namespac
         threading.Thread(target=watch_daemon, daemon=True).start()
         try:
             if server is not None:
-                server.run()  # uvicorn handles SIGINT/SIGTERM itself and returns
+                run_server(server)
             else:
                 handler = lambda signum, frame: stop.set()  # noqa: E731
                 previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -416,6 +416,20 @@ def continuous(settings: Settings, selection: Selection, args: argparse.Namespac
 
 
 # --------------------------------------------------------------------------- the handler server
+
+
+def run_server(server) -> None:
+    """Run a uvicorn server until SIGINT or SIGTERM, then return (so the caller can stop what it started).
+
+    uvicorn re-raises the signal it caught once it has shut down; with our handlers in place that re-raise
+    only lands here, instead of killing the process before its children are stopped.
+    """
+    previous = {s: signal.signal(s, lambda signum, frame: None) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def extra_routes(settings: Settings) -> list:
@@ -447,7 +461,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     handlers = args.handlers if args.handlers else None  # none named: every handler
     server = make_handler_server(settings, handlers, args)
-    server.run()
+    run_server(server)
     return 0
 
 
@@ -495,7 +509,7 @@ def dev_with_handlers(args: argparse.Namespace) -> int:
 
     threading.Thread(target=watch_ui, daemon=True).start()
     try:
-        server.run()
+        run_server(server)
     finally:
         stop_process_group(ui)
     return 0
