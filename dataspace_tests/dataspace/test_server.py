@@ -365,3 +365,27 @@ def test_only_selected_handlers_are_served_and_extra_routes_sit_behind_the_allow
         assert srv.request("POST", "/catalog").status == 405
     with running(build_app(tmp_settings, extra_routes=extra, allowed_hosts=["10.0.0.1"])) as srv:
         assert srv.get("/catalog").status == 403
+
+
+def test_the_example_handler_serves_the_example_data_as_the_readme_curls_it(project_settings) -> None:
+    import shlex
+    from urllib.parse import urlsplit
+
+    from dataspace_assets.cli import main
+    from dataspace_tests.services import PROJECT_ROOT
+
+    assert main(["run", "--collectors", "example_air_quality", "--now"]) == 0
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    curl = [line for line in readme.splitlines() if line.startswith("curl ")]
+    assert len(curl) == 1
+    url = urlsplit(shlex.split(curl[0])[-1])
+    assert (url.hostname, url.port) == ("127.0.0.1", 8888)
+    with running(build_app(project_settings)) as srv:
+        answer = srv.get(url.path + (f"?{url.query}" if url.query else ""))
+        assert answer.status == 200 and answer.headers["content-type"] == "application/json"
+        snapshot = answer.json()
+        assert snapshot["city"] == "Brussels" and len(snapshot["readings"]) == 4
+        stamp = int(datetime.fromisoformat(snapshot["time"]).timestamp())
+        assert srv.get(f"{url.path}?start_timestamp={stamp - 1}&end_timestamp={stamp + 1}").json() == snapshot
+        assert srv.get(f"{url.path}?end_timestamp={stamp}").status == 404
+        assert srv.get(f"{url.path}?start_timestamp=soon").status == 400
