@@ -92,6 +92,7 @@ class DataReader:
         self.__store = store
         self.__names = frozenset(names) if names is not None else None
         self.__cache = blob_cache
+        self.__latest: dict[str, _PreparedLatest] = {}
 
     @property
     def names(self) -> frozenset[str] | None:
@@ -119,8 +120,19 @@ class DataReader:
         return self._one(self.__store.latest(self._allowed(name)))
 
     def latest_before(self, name: str, date: datetime) -> Data | None:
-        """The newest item strictly before `date`."""
-        return self._one(self.__store.latest_before(self._allowed(name), date))
+        """The newest item strictly before `date` (one prepared statement on a pooled DBAPI connection)."""
+        name = self._allowed(name)
+        prepared = self.__latest.get(name)
+        if prepared is None:
+            table = self.__store.index.table(name, create=False)
+            if table is None:
+                return None
+            prepared = self.__latest[name] = _PreparedLatest(self.__store.engine, table)
+        row = prepared.fetch(date)
+        if row is None:
+            return None
+        read = self.__cache.read if self.__cache is not None else self.__store.blobs.read
+        return Data(name, row[0], row[1], row[2], row[3], row[4], row[5], read)
 
     def latest_n_before(self, name: str, date: datetime, n: int) -> list[Data]:
         """The `n` newest items strictly before `date`, newest first."""
@@ -188,3 +200,42 @@ class DataReader:
         return [
             Data(name, r["id"], r["date"], r["hash"], r["content_type"], r["size"], r["location"], read) for r in rows
         ]
+
+
+class _PreparedLatest:
+    """`latest_before` of one table compiled once: the hot query of the handler server, without per-call SQL building."""
+
+    def __init__(self, engine: sa.Engine, table: sa.Table) -> None:
+        query = (
+            sa.select(table.c.id, table.c.date, table.c.hash, table.c.content_type, table.c.size, table.c.location)
+            .where(table.c.location.is_not(None), table.c.date < sa.bindparam("before", type_=table.c.date.type))
+            .order_by(table.c.date.desc(), table.c.id.desc())
+            .limit(1)
+        )
+        dialect = engine.dialect
+        self.engine = engine
+        compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql = compiled.string
+        self.defaults = compiled.construct_params({"before": None})  # the LIMIT's value, under its own name
+        self.order = compiled.positiontup  # bind names in order for qmark dialects (SQLite); None when named
+        self.bind = table.c.date.type.bind_processor(dialect)
+
+    def fetch(self, before: datetime) -> tuple | None:
+        value = self.bind(as_utc(before)) if self.bind else as_utc(before)
+        params = {**self.defaults, "before": value}
+        args = [params[n] for n in self.order] if self.order else params
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self.sql, args)
+            row = cursor.fetchone()
+            cursor.close()
+            connection.rollback()  # end the read transaction before the connection goes back to the pool
+        finally:
+            connection.close()
+        if row is None:
+            return None
+        date = row[1]
+        if isinstance(date, str):  # SQLite hands back its stored text (naive UTC)
+            date = datetime.fromisoformat(date)
+        return (row[0], as_utc(date), row[2], row[3], row[4], row[5])
