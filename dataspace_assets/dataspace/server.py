@@ -14,6 +14,7 @@ GET and HEAD, else 405). Nothing is served from disk. Every error is a small JSO
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
@@ -109,13 +110,15 @@ class AccessControl:
     def __init__(self, app: ASGIApp, networks: Sequence[Network]) -> None:
         self.app = app
         self.networks = list(networks)
+        # The same few clients come back all the time: decide once per address string.
+        self._allowed = functools.lru_cache(maxsize=4096)(lambda host: client_allowed(host, self.networks))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        if not client_allowed(client[0] if client else None, self.networks):
+        if not self._allowed(client[0] if client else None):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             else:

@@ -219,20 +219,26 @@ class _PreparedLatest:
         self.defaults = compiled.construct_params({"before": None})  # the LIMIT's value, under its own name
         self.order = compiled.positiontup  # bind names in order for qmark dialects (SQLite); None when named
         self.bind = table.c.date.type.bind_processor(dialect)
+        self._local = threading.local()
 
     def fetch(self, before: datetime) -> tuple | None:
         value = self.bind(as_utc(before)) if self.bind else as_utc(before)
         params = {**self.defaults, "before": value}
         args = [params[n] for n in self.order] if self.order else params
-        connection = self.engine.raw_connection()
+        # One pooled connection kept per thread: the server's loop thread asks for it thousands of times a second.
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
             cursor.execute(self.sql, args)
             row = cursor.fetchone()
             cursor.close()
-            connection.rollback()  # end the read transaction before the connection goes back to the pool
-        finally:
-            connection.close()
+            connection.rollback()  # end the read transaction: the next query sees new items
+        except BaseException:
+            self._local.connection = None
+            connection.invalidate()
+            raise
         if row is None:
             return None
         date = row[1]
