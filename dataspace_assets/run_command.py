@@ -165,7 +165,9 @@ def init_order(config, harvesters: Sequence[str]) -> list[str]:
     chosen = [h for h in config.harvesters if h.full_name in set(harvesters)]
     names = {h.full_name for h in chosen}
     needs = {
-        h.full_name: {d for d in [h.source, *h.dependencies, *h.optional_dependencies] if d in names and d != h.full_name}
+        h.full_name: {
+            d for d in [h.source, *h.dependencies, *h.optional_dependencies] if d in names and d != h.full_name
+        }
         for h in chosen
     }
     order: list[str] = []
@@ -534,7 +536,9 @@ def add_dev_arguments(parser: argparse.ArgumentParser) -> None:
 
 def dt_main(argv: Sequence[str] | None = None) -> int:
     """The `dt-dataspace` console script: the original's command lines, run on Dagster."""
-    parser = argparse.ArgumentParser(prog="dt-dataspace", description="Run data space components (digitaltwin-dataspace compatible).")
+    parser = argparse.ArgumentParser(
+        prog="dt-dataspace", description="Run data space components (digitaltwin-dataspace compatible)."
+    )
     add_run_arguments(parser, original=True)
     args = parser.parse_args(argv)
     try:

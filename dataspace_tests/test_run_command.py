@@ -8,15 +8,14 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
-import dagster as dg
 import pytest
 
 from dataspace_assets.cli import main
-from dataspace_assets.dataspace.definitions import build_defs
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.run_command import Selection, _component_of, dt_main, init_order, select_automation
 from dataspace_assets.storage.store import DataStore
@@ -240,5 +239,34 @@ def test_the_dt_dataspace_script_is_installed() -> None:
     for flag in ("--collectors", "--harvesters", "--handlers", "--now", "--init-dependencies", "--host", "--port",
                  "--allowed-hosts", "--log-level", "--parquetize", "--config-folder"):
         assert flag in answer.stdout
-    assert dg.__version__
-    assert build_defs
+
+
+def test_dataspace_serve_answers_and_stops_cleanly_on_sigterm(deployment, tmp_path) -> None:
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataspace_assets.cli", "serve", "--handlers", "r_h", "--port", str(port)],
+        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, Path(log.name).read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=10) as answer:
+                    assert "/r_h" in answer.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/r_h", timeout=10)
+        assert missing.value.code == 404  # r_b holds nothing yet
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "serving handlers on http://127.0.0.1:" in Path(log.name).read_text()

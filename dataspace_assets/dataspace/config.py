@@ -139,7 +139,7 @@ class HarvesterConfig(ComponentConfig):
 
 @dataclass(kw_only=True)
 class HandlerConfig(ComponentConfig):
-    """A handler: answers HTTP queries over stored items (parsed and validated; served by a later release)."""
+    """A handler: answers HTTP queries over stored items (`server.py`) and, with ON_NEW, reacts to new ones."""
 
     query_parameters: dict[str, str] = field(default_factory=dict)
     components: list[str] | None = None  # full names it may read; None = every stored component

@@ -65,7 +65,9 @@ def on_new_job(dataspace: DataspaceConfig, handler: HandlerConfig) -> dg.JobDefi
                 description=f"item {config.item_id} of {config.component} is not in the store", allow_retries=False
             )
         runtime.on_new(data)
-        context.log.info(f"{handler.full_name}.on_new: {config.component} item {config.item_id} ({data.date.isoformat()})")
+        context.log.info(
+            f"{handler.full_name}.on_new: {config.component} item {config.item_id} ({data.date.isoformat()})"
+        )
 
     @dg.job(name=job_name(handler), tags={HANDLER_TAG: handler.full_name},
             description=f"Runs of handler {handler.full_name} on new items of {', '.join(handler.on_new)}.")

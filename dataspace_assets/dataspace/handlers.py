@@ -115,7 +115,7 @@ class HandlerRuntime:
 
 
 def _construct(config: HandlerConfig, cls: type, tables: dict[str, Any]) -> Any:
-    """`cls(tables)` for a handler written for the original (its first parameter is `tables`), else `cls(**settings)`."""
+    """`cls(tables)` for a handler written for the original (first parameter `tables`), else `cls(**settings)`."""
     try:
         parameters = list(inspect.signature(cls).parameters.values())
     except (TypeError, ValueError):
@@ -145,13 +145,16 @@ def readable_components(config: DataspaceConfig, handler: HandlerConfig) -> list
     return list(dict.fromkeys([*handler.components, *handler.on_new]))
 
 
-def build_runtime(config: DataspaceConfig, handler: HandlerConfig, store: DataStore, **reader_options: Any) -> HandlerRuntime:
+def build_runtime(
+    config: DataspaceConfig, handler: HandlerConfig, store: DataStore, **reader_options: Any
+) -> HandlerRuntime:
     """Import the handler's class and give it a read-only reader over the components it may read."""
     try:
         cls = handler.component_class or load_class(handler.path, components_package(), handler.root)
     except Exception as exc:  # user code failing to import is this handler's problem, said in one line
         raise DataspaceError(
-            f"handler {handler.full_name} ({handler.file_label} [{handler.table}]) PATH: {import_problem(handler.path, exc)}"
+            f"handler {handler.full_name} ({handler.file_label} [{handler.table}]) PATH: "
+            f"{import_problem(handler.path, exc)}"
         ) from exc
     names = readable_components(config, handler)
     # Without COMPONENTS a handler reads every stored name, as the original's did (IO-manager assets too).

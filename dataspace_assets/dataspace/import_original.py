@@ -214,7 +214,9 @@ def run_import(args) -> int:
 
 def register(commands) -> None:
     """Add `dataspace import-original`."""
-    parser = commands.add_parser("import-original", help="copy a digitaltwin-dataspace deployment (tables, blobs) into ours")
+    parser = commands.add_parser(
+        "import-original", help="copy a digitaltwin-dataspace deployment (tables, blobs) into ours"
+    )
     parser.add_argument("--database", required=True, metavar="URL", help="the original's DATABASE_URL")
     parser.add_argument("--blobs", metavar="DIR", help="the original's FILE_STORAGE_DIRECTORY")
     parser.add_argument("--azure-container", metavar="NAME",

@@ -33,7 +33,14 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dataspace_assets.dataspace.config import DataspaceConfig, dataspace_folder, load_config
-from dataspace_assets.dataspace.handlers import BadParameter, HandlerRuntime, build_runtime, encode, parse_query, select_handlers
+from dataspace_assets.dataspace.handlers import (
+    BadParameter,
+    HandlerRuntime,
+    build_runtime,
+    encode,
+    parse_query,
+    select_handlers,
+)
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.settings import Settings
 from dataspace_assets.storage.reader import BlobCache, DataReader, read_only_store
@@ -64,7 +71,9 @@ def parse_allowed_hosts(entries: Sequence[str]) -> list[Network]:
         try:
             infos = socket.getaddrinfo(text, None, proto=socket.IPPROTO_TCP)
         except (socket.gaierror, UnicodeError) as exc:
-            raise DataspaceError(f"--allowed-hosts: {entry!r} is not an address, a CIDR range or a known host name") from exc
+            raise DataspaceError(
+                f"--allowed-hosts: {entry!r} is not an address, a CIDR range or a known host name"
+            ) from exc
         for info in infos:
             address = ipaddress.ip_address(info[4][0].split("%")[0])
             networks.append(ipaddress.ip_network(address))
@@ -310,26 +319,3 @@ def build_app(
     app.router.redirect_slashes = False
     return AccessControl(app, networks)
 
-
-def serve(
-    settings: Settings,
-    handlers: Sequence[str] | None = None,
-    *,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    allowed_hosts: Sequence[str] = DEFAULT_ALLOWED_HOSTS,
-    log_level: str = "warning",
-    extra_routes: Sequence[BaseRoute] = (),
-) -> None:
-    """Run the handler server until SIGINT or SIGTERM."""
-    import uvicorn
-
-    app = build_app(settings, handlers, extra_routes, allowed_hosts=allowed_hosts)
-    logging.getLogger("dataspace").setLevel(log_level.upper())
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level.lower(), access_log=False, server_header=False,
-        lifespan="on",
-    )
-    print(f"serving handlers on http://{host}:{port}/ (allowed clients: {', '.join(allowed_hosts) or 'none'})",
-          flush=True)
-    uvicorn.Server(config).run()

@@ -203,7 +203,7 @@ class DataReader:
 
 
 class _PreparedLatest:
-    """`latest_before` of one table compiled once: the hot query of the handler server, without per-call SQL building."""
+    """`latest_before` of one table compiled once: the handler server's hot query, with no SQL built per call."""
 
     def __init__(self, engine: sa.Engine, table: sa.Table) -> None:
         query = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -92,4 +91,3 @@ def test_only_named_tables_and_exactly_one_blob_source(tmp_settings, tmp_path, c
     assert "stib_segments" not in capsys.readouterr().out
     assert main(["import-original", "--database", url, "--blobs", str(blobs), "--components", "nope"]) == 1
     assert "no original table nope" in capsys.readouterr().err
-    assert json  # noqa: B018
