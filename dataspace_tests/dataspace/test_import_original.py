@@ -91,3 +91,43 @@ def test_only_named_tables_and_exactly_one_blob_source(tmp_settings, tmp_path, c
     assert "stib_segments" not in capsys.readouterr().out
     assert main(["import-original", "--database", url, "--blobs", str(blobs), "--components", "nope"]) == 1
     assert "no original table nope" in capsys.readouterr().err
+
+
+def test_import_from_an_original_on_postgresql_and_azure_blob(tmp_settings, pg_url, azurite, monkeypatch, capsys) -> None:
+    from azure.storage.blob import BlobServiceClient
+
+    container = azurite.new_container()
+    client = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(container)
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg2://", 1))
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "bolt_scooters", metadata, sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("date", sa.DateTime, nullable=False), sa.Column("data", sa.String(512)),
+        sa.Column("type", sa.String(24)), sa.Column("hash", sa.String(32)), sa.Column("copy_id", sa.Integer),
+    )
+    metadata.create_all(engine)
+    payloads = [b'{"n": 1}', b'{"n": 2}']
+    with engine.begin() as conn:
+        for i, payload in enumerate(payloads):
+            name = f"bolt_scooters/2025-06-0{i + 1}_12-00-00"
+            client.upload_blob(name, payload)
+            # The original stored the full blob URL; readers split it on "<container>/".
+            conn.execute(table.insert().values(
+                date=datetime(2025, 6, i + 1, 12), data=f"{azurite.account_url}/{container}/{name}", type="json",
+                hash=hashlib.md5(payload).hexdigest()))
+        conn.execute(table.insert().values(date=datetime(2025, 6, 3, 12), data=f"{azurite.account_url}/{container}/"
+                                           "bolt_scooters/2025-06-03_12-00-00", type="json", hash="f" * 32))
+    engine.dispose()
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    argv = ["import-original", "--database", pg_url, "--azure-container", container]
+    assert main(argv) == 1  # the third row's blob never existed
+    out = capsys.readouterr().out
+    assert "bolt_scooters: 2 item(s) imported" in out and "1 missing" in out
+    store = DataStore.from_settings(tmp_settings)
+    try:
+        assert [i.json() for i in store.between("bolt_scooters", None, None)] == [{"n": 1}, {"n": 2}]
+        main(argv)
+        assert "0 item(s) imported, 0 marker(s), 2 already there" in capsys.readouterr().out
+        assert store.count("bolt_scooters") == 2
+    finally:
+        store.close()
