@@ -270,3 +270,35 @@ def test_dataspace_serve_answers_and_stops_cleanly_on_sigterm(deployment, tmp_pa
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert "serving handlers on http://127.0.0.1:" in Path(log.name).read_text()
+
+
+@pytest.mark.ui
+def test_dev_serves_handlers_beside_the_dagster_ui_and_stops_both(deployment, tmp_path) -> None:
+    ui_port, handlers_port = _free_port(), _free_port()
+    log = (tmp_path / "dev.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dataspace_assets.cli", "dev", "--port", str(ui_port), "--handlers", "r_h",
+         "--handlers-port", str(handlers_port)],
+        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        for url in (f"http://127.0.0.1:{handlers_port}/openapi.json", f"http://127.0.0.1:{ui_port}/server_info"):
+            while True:
+                assert process.poll() is None, Path(log.name).read_text()[-3000:]
+                try:
+                    with urllib.request.urlopen(url, timeout=10) as answer:
+                        assert answer.status == 200
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
+                    time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/server_info", timeout=5)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
