@@ -260,9 +260,12 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = {404: "not found", 405: "method not allowed"}.get(status, "error")
-    return _json_error(status, message)
+    if not isinstance(exc, HTTPException):  # an extra route failed: logged under an id, like a handler
+        error_id = uuid.uuid4().hex[:12]
+        LOG.error("%s failed (error id %s)", request.url.path, error_id, exc_info=exc)
+        return _json_error(500, "the request failed", error_id=error_id)
+    message = {404: "not found", 405: "method not allowed"}.get(exc.status_code, "error")
+    return _json_error(exc.status_code, message)
 
 
 # --------------------------------------------------------------------------- the app

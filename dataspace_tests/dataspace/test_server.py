@@ -357,12 +357,18 @@ def test_unknown_handlers_are_an_error(deployment, tmp_settings) -> None:
 
 
 def test_only_selected_handlers_are_served_and_extra_routes_sit_behind_the_allow_list(deployment, tmp_settings) -> None:
-    extra = [Route("/catalog", lambda request: PlainTextResponse("catalogue"), methods=["GET"])]
+    def broken(request):
+        raise RuntimeError("catalogue secret")
+
+    extra = [Route("/catalog", lambda request: PlainTextResponse("catalogue"), methods=["GET"]),
+             Route("/broken", broken, methods=["GET"])]
     with running(build_app(tmp_settings, handlers=["h_echo"], extra_routes=extra)) as srv:
         assert srv.get("/h_echo").status == 200
         assert srv.get("/h_blob").status == 404
         assert srv.get("/catalog").body == b"catalogue"
         assert srv.request("POST", "/catalog").status == 405
+        failed = srv.get("/broken")
+        assert failed.status == 500 and "error_id" in failed.json() and b"secret" not in failed.body
     with running(build_app(tmp_settings, extra_routes=extra, allowed_hosts=["10.0.0.1"])) as srv:
         assert srv.get("/catalog").status == 403
 
