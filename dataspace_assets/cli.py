@@ -17,24 +17,17 @@ from dataspace_assets.deltatwin.cli import register as register_deltatwin
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.cli import register as register_harvest
 from dataspace_assets.harvest.publish.cli import register as register_catalog
+from dataspace_assets.run_command import add_dev_arguments, dev_with_handlers
+from dataspace_assets.run_command import register as register_run
 from dataspace_assets.settings import PROJECT_ROOT, Settings, load_settings, redact
-
-
-def _run(args: argparse.Namespace) -> int:
-    """Materialize every asset once and print where the data went."""
-    from dataspace_assets.main_job import format_report, run_main_job
-
-    settings = load_settings()
-    report = run_main_job(settings)
-    print(format_report(report, settings))
-    if args.dev and report.ok:
-        return _dev(args)
-    return 0 if report.ok else 1
 
 
 def _dev(args: argparse.Namespace) -> int:
     """Replace this process by `dagster dev` on the deployment's persistent instance."""
     from dataspace_assets.instance import prepare_dagster_home
+
+    if getattr(args, "handlers", None) is not None:
+        return dev_with_handlers(args)
 
     settings = load_settings()
     prepare_dagster_home(settings)
@@ -179,15 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dataspace {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = commands.add_parser("run", help="materialize every asset defined by configs/ once (the main job)")
-    run.add_argument("--dev", action="store_true", help="then start the Dagster UI on the same instance")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=3000)
-    run.set_defaults(func=_run)
+    run = commands.add_parser(
+        "run", help="materialize every asset once (the main job), or run a selection (--collectors ..., see --help)"
+    )
+    register_run(commands, run)  # the original's flags, and `dataspace serve`
 
     dev = commands.add_parser("dev", help="start the Dagster UI and daemon on the persistent instance")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
+    add_dev_arguments(dev)
     dev.set_defaults(func=_dev)
 
     doctor = commands.add_parser("doctor", help="check the instance, storage and configs in use")

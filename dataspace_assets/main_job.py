@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -75,8 +75,12 @@ def run_main_job(
     *,
     instance: dg.DagsterInstance | None = None,
     echo: Callable[[str], None] = print,
+    asset_keys: Sequence[dg.AssetKey] | None = None,
 ) -> MainJobReport:
-    """Materialize every asset once: unpartitioned ones in one run, then each partition of the others."""
+    """Materialize every asset once: unpartitioned ones in one run, then each partition of the others.
+
+    `asset_keys` limits the run to those assets (`dataspace run --collectors ...`).
+    """
     instance = instance or get_instance(settings)
     defs = build_definitions(settings)
     sources = sync_declared_sources(settings, instance)
@@ -87,7 +91,10 @@ def run_main_job(
     report = MainJobReport()
     unpartitioned: list[dg.AssetKey] = []
     by_partitions: dict[dg.PartitionsDefinition, list[dg.AssetKey]] = {}
+    wanted = set(asset_keys) if asset_keys is not None else None
     for key in sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
+        if wanted is not None and key not in wanted:
+            continue
         node = graph.get(key)
         if node.partitions_def is None:
             unpartitioned.append(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 from dataspace_assets.dataspace.components import Collector, Handler, Harvester
@@ -41,7 +42,13 @@ class HourlyAverage(Harvester):
 
 
 class LatestReadings(Handler):
-    """The newest sensor snapshot."""
+    """The newest sensor snapshot, or the newest one between two Unix timestamps (seconds)."""
 
-    def run(self, **query: Any) -> Any:
-        return None
+    def run(self, start_timestamp: int | None = None, end_timestamp: int | None = None) -> Any:
+        source = "example_air_quality"
+        if start_timestamp is None and end_timestamp is None:
+            return self.reader.latest(source)  # a stored item is served as stored (None: 404)
+        start = datetime.fromtimestamp(start_timestamp, UTC) if start_timestamp is not None else None
+        end = datetime.fromtimestamp(end_timestamp, UTC) if end_timestamp is not None else None
+        items = self.reader.between(source, start, end)
+        return items[-1] if items else None

@@ -54,3 +54,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="configs folder (holding dataspace/) or a folder of TOML files; default $DATASPACE_CONFIGS or configs/",
     )
     validate.set_defaults(func=_validate)
+
+    from dataspace_assets.dataspace.import_original import register as register_import
+
+    register_import(commands)

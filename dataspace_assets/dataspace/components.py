@@ -40,8 +40,22 @@ class Harvester(Component):
 
 
 class Handler(Component):
-    """Answers read-only queries over stored items (served by a later release)."""
+    """Answers read-only queries over stored items (`GET /<full name>`) and may react to new ones.
+
+    Before `run` or `on_new` the framework sets `self.reader`, a read-only `DataReader` over the components
+    the handler may read (its COMPONENTS, else every stored component), and `self.tables`, the original's
+    mapping of full name -> table for `dataspace_assets.dataspace.original.retrieve_*`.
+    """
+
+    reader: Any = None
+    tables: dict[str, Any] = {}
+
+    def get_table_by_name(self, name: str) -> Any:
+        """The original's helper: the table of a full component name."""
+        return self.tables[name]
 
     def run(self, **query: Any) -> Any:
-        """Return the answer to one query."""
+        """Return the answer to one query (None answers 404); the declared QUERY_PARAMETERS come typed."""
         raise NotImplementedError
+
+    # A handler with ON_NEW also defines `on_new(self, item: Data) -> None`, called once per new item.

@@ -139,9 +139,13 @@ class HarvesterConfig(ComponentConfig):
 
 @dataclass(kw_only=True)
 class HandlerConfig(ComponentConfig):
-    """A handler: answers HTTP queries over stored items (parsed and validated; served by a later release)."""
+    """A handler: answers HTTP queries over stored items (`server.py`) and, with ON_NEW, reacts to new ones."""
 
     query_parameters: dict[str, str] = field(default_factory=dict)
+    components: list[str] | None = None  # full names it may read; None = every stored component
+    on_new: list[str] = field(default_factory=list)  # full names whose new items go to `on_new(item)`
+    retries: int = 0  # retries of one `on_new(item)` call
+    retry_delay: float = 0.0
 
 
 @dataclass
@@ -320,7 +324,14 @@ KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "OPTIONAL_DEPENDENCIES_LIMIT": _limits,
         "SCHEDULE": _schedule,
     },
-    "handler": {**_COMMON, "QUERY_PARAMETERS": _query_parameters},
+    "handler": {
+        **_COMMON,
+        "QUERY_PARAMETERS": _query_parameters,
+        "COMPONENTS": _names,
+        "ON_NEW": _names,
+        "RETRIES": _count,
+        "RETRY_DELAY": _seconds,
+    },
 }
 REQUIRED = {
     "collector": ("PATH", "DATA_TYPE", "DATA_FORMAT"),
@@ -333,8 +344,22 @@ REQUIRED = {
 
 
 def dataspace_folder(configs_dir: Path) -> Path:
-    """Where a deployment's data space TOML files live."""
-    return Path(configs_dir) / "dataspace"
+    """Where a deployment's data space TOML files live.
+
+    An original digitaltwin-dataspace folder (`dt-dataspace --config-folder config`) holds the TOML files
+    itself, with no `dataspace/` inside: it is then the folder read.
+    """
+    folder = Path(configs_dir) / "dataspace"
+    if not folder.is_dir() and is_original_folder(Path(configs_dir)):
+        return Path(configs_dir)
+    return folder
+
+
+def is_original_folder(folder: Path) -> bool:
+    """A folder of data space TOML files as the original laid it out (no dataspace/, harvest/ or deltatwins/)."""
+    if any((folder / sub).is_dir() for sub in ("dataspace", "harvest", "deltatwins")):
+        return False
+    return folder.is_dir() and any(folder.rglob("*.toml"))
 
 
 def components_package() -> str:
@@ -391,6 +416,8 @@ def load_config(
     broken = {i.full_name for i in invalid} - set(seen)
     for harvester in config.harvesters:
         _resolve_references(harvester, seen, broken, config.problems)
+    for handler in config.handlers:
+        _resolve_handler_references(handler, seen, broken, config.problems)
     config.problems.extend(_cycles(config.harvesters))
     package = package or components_package()
     for component in config.components:
@@ -398,6 +425,10 @@ def load_config(
     for table in invalid:
         if table.path is not None:
             _check_class(table, package, config.problems, run_module=import_classes)
+    for handler in config.handlers:
+        cls = handler.component_class
+        if handler.on_new and cls is not None and not callable(getattr(cls, "on_new", None)):
+            config.problems.append(handler.problem(f"{handler.path} has no on_new(item) method", "ON_NEW"))
     return config
 
 
@@ -521,7 +552,14 @@ def _parse_table(
         )
     if kind == "harvester":
         return _harvester(common, values, label, where, problems)
-    return HandlerConfig(**common, query_parameters=values.get("QUERY_PARAMETERS", {}))
+    return HandlerConfig(
+        **common,
+        query_parameters=values.get("QUERY_PARAMETERS", {}),
+        components=values.get("COMPONENTS"),
+        on_new=values.get("ON_NEW", []),
+        retries=values.get("RETRIES", 0),
+        retry_delay=values.get("RETRY_DELAY", 0.0),
+    )
 
 
 def _harvester(
@@ -588,6 +626,25 @@ def _resolve_references(
     harvester.source = resolve(harvester.source, "SOURCE")
     harvester.dependencies = [resolve(r, "DEPENDENCIES") for r in harvester.dependencies]
     harvester.optional_dependencies = [resolve(r, "OPTIONAL_DEPENDENCIES") for r in harvester.optional_dependencies]
+
+
+def _resolve_handler_references(
+    handler: HandlerConfig, known: dict[str, ComponentConfig], broken: set[str], problems: list[Problem]
+) -> None:
+    """COMPONENTS and ON_NEW name collectors or harvesters, resolved like a harvester's SOURCE."""
+
+    def resolve(reference: str, key: str) -> str:
+        full = resolve_reference(reference, handler.group)
+        target = known.get(full)
+        if target is None and full not in broken:
+            problems.append(handler.problem(f"unknown component {reference!r} (looked for {full})", key))
+        elif target is not None and target.kind == "handler":
+            problems.append(handler.problem(f"{full} is a handler, which stores no data", key))
+        return full
+
+    if handler.components is not None:
+        handler.components = [resolve(r, "COMPONENTS") for r in handler.components]
+    handler.on_new = [resolve(r, "ON_NEW") for r in handler.on_new]
 
 
 def _cycles(harvesters: list[HarvesterConfig]) -> list[Problem]:
@@ -710,7 +767,8 @@ def load_class(path: str, package: str, root: Path | None) -> type:
         raise ImportError(f"module {chosen!r} has no attribute {class_name!r}") from exc
     if not inspect.isclass(cls):
         raise ImportError(f"{chosen}.{class_name} is not a class")
-    if not callable(getattr(cls, "run", None)):
+    # A push-only handler has on_new(item) and no run(): it serves no route, only its sensor.
+    if not callable(getattr(cls, "run", None)) and not callable(getattr(cls, "on_new", None)):
         raise ImportError(f"{chosen}.{class_name} has no run() method")
     return cls
 

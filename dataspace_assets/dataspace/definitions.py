@@ -12,6 +12,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
     """One asset per collector, its schedule or sensor, and the store resource (no I/O at load time)."""
     from dataspace_assets.dataspace.assets import STORE_KEY, collector_asset, collector_trigger
     from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.dataspace.handler_sensors import handler_sensor_defs
+    from dataspace_assets.storage.io_manager import IO_MANAGER_KEY, DataspaceIOManager
     from dataspace_assets.storage.resources import DataspaceStore
 
     # Classes are only located here, not imported: a component whose module fails to import fails its own
@@ -33,9 +35,14 @@ def build_defs(settings: Settings) -> dg.Definitions:
             schedules.append(trigger)
         elif trigger is not None:
             sensors.append(trigger)
+    # Handlers with ON_NEW: a job and a sensor each (push handlers).
+    handler_jobs, handler_sensors = handler_sensor_defs(config)
+    sensors.extend(handler_sensors)
+    store = DataspaceStore.from_settings(settings)
     return dg.Definitions(
         assets=assets,
         schedules=schedules,
         sensors=sensors,
-        resources={STORE_KEY: DataspaceStore.from_settings(settings)},
+        jobs=handler_jobs,
+        resources={STORE_KEY: store, IO_MANAGER_KEY: DataspaceIOManager(store=store)},
     )
