@@ -33,6 +33,10 @@ def build_defs(settings: Settings) -> dg.Definitions:
             schedules.append(trigger)
         elif trigger is not None:
             sensors.append(trigger)
+    from dataspace_assets.dataspace.parquetize.assets import parquet_assets
+
+    for component in (*config.collectors, *config.harvesters):
+        assets.extend(parquet_assets(component))
     return dg.Definitions(
         assets=assets,
         schedules=schedules,
