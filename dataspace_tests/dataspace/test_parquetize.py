@@ -459,3 +459,28 @@ def test_dagster_cli_backfills_a_range(configs, tmp_settings) -> None:
     starts = [f.start.hour for f in ParquetIndex(store.engine, NAME).files("1h")]
     store.close()
     assert starts == [10, 11, 12]
+
+
+def test_main_job_materializes_pending_windows_lowest_level_first(configs, tmp_settings) -> None:
+    from dataspace_assets.main_job import run_main_job
+
+    configs.toml("city.toml", PARQUET_CONFIG + 'value = [{ line = "9", delay = 0.5 }]\n')  # collects one row now
+    store = DataStore.from_settings(tmp_settings)
+    fill_day(store, T0, per_hour=1)  # yesterday's history, already collected
+    store.close()
+    report = run_main_job(tmp_settings, echo=lambda line: None)
+    assert report.ok, report.failures
+    done = {(m.asset, m.partition) for m in report.materialized}
+    assert ("dataspace/city_feed", None) in done
+    hourly = [m for m in report.materialized if m.asset == "dataspace/city_feed_parquet"]
+    assert len(hourly) == 24 and {m.partition for m in hourly} == {"2026-03-02-00:00...2026-03-02-23:00"}
+    assert ("dataspace/city_feed_parquet_1d", "2026-03-02") in done
+    store = DataStore.from_settings(tmp_settings)
+    index = ParquetIndex(store.engine, NAME)
+    assert (len(index.files("1h")), len(index.files("1d"))) == (0, 1)
+    assert len(read_rows(store)) == 48
+    store.close()
+    # Nothing is pending any more: a second main job only collects.
+    again = run_main_job(tmp_settings, echo=lambda line: None)
+    assert {m.asset for m in again.materialized} == {"dataspace/city_feed"}
+    assert "dataspace/city_feed_parquet" in again.skipped
