@@ -14,6 +14,11 @@ from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
 from dataspace_assets.settings import Settings, redact
 
 
+# Dagster's run tags for a partition range in one run (what a single-run backfill sets).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
 @dataclass
 class Materialized:
     """One asset (or asset partition) the main job materialized, with where its data went."""
@@ -92,9 +97,13 @@ def run_main_job(
     unpartitioned: list[dg.AssetKey] = []
     by_partitions: dict[dg.PartitionsDefinition, list[dg.AssetKey]] = {}
     wanted = set(asset_keys) if asset_keys is not None else None
+    parquet = [level for level in _parquet_levels(settings) if wanted is None or level.key in wanted]
+    parquet_keys = {level.key for level in parquet}
     for key in sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
         if wanted is not None and key not in wanted:
             continue
+        if key in parquet_keys:
+            continue  # below: their pending windows, once what they are made from is stored
         node = graph.get(key)
         if node.partitions_def is None:
             unpartitioned.append(key)
@@ -122,7 +131,44 @@ def run_main_job(
                 raise_on_error=False,
             )
             _record(report, result, partition_key)
+    _run_parquet_levels(parquet, job, instance, settings, report, echo)
     return report
+
+
+def _parquet_levels(settings: Settings) -> list:
+    """The parquetize level assets of the deployment, lower levels first."""
+    from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.dataspace.parquetize import parquet_levels
+
+    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
+    return parquet_levels(config)
+
+
+def _run_parquet_levels(levels: list, job, instance, settings: Settings, report: MainJobReport, echo) -> None:
+    """Each parquetize level over its pending windows, as one ranged run (a level needs the one below it)."""
+    if not levels:
+        return
+    from dataspace_assets.storage.store import DataStore
+
+    store = DataStore.from_settings(settings)
+    try:
+        for level in levels:
+            keys = level.pending(store)
+            if not keys:
+                report.skipped.append(level.key.to_user_string())
+                continue
+            span = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
+            echo(f"materializing {level.key.to_user_string()} [{span}] ...")
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=[level.key],
+                tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]},
+                run_config=QUIET_RUN_CONFIG,
+                raise_on_error=False,
+            )
+            _record(report, result, span)
+    finally:
+        store.close()
 
 
 def format_report(report: MainJobReport, settings: Settings) -> str:

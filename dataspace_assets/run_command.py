@@ -116,25 +116,15 @@ def _pick(kind: str, asked: list[str] | None, known: list[str]) -> list[str]:
 
 
 def parquet_assets(settings: Settings, names: list[str]) -> list[str]:
-    """The `dataspace/<name>_parquet` assets of the named components (`all`: every one); error if one is missing."""
-    from dataspace_assets.definitions import build_definitions
+    """Every level asset (`<name>_parquet`, `<name>_parquet_<GROUP>`) of the named components (`all`: every one)."""
+    from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.dataspace.parquetize import parquet_levels
 
-    existing = {
-        key.path[1]
-        for key in build_definitions(settings).resolve_all_asset_keys()
-        if len(key.path) == 2 and key.path[0] == "dataspace" and key.path[1].endswith("_parquet")
-    }
-    if "all" in names:
-        if not existing:
-            raise DataspaceError("--parquetize all: no dataspace/<name>_parquet asset is defined (set PARQUETIZE)")
-        return sorted(existing)
-    missing = [n for n in names if f"{n}_parquet" not in existing]
-    if missing:
-        raise DataspaceError(
-            "--parquetize: no asset " + ", ".join(f"dataspace/{n}_parquet" for n in missing)
-            + " (is PARQUETIZE set for it?)"
-        )
-    return [f"{n}_parquet" for n in dict.fromkeys(names)]
+    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
+    levels = parquet_levels(config, ["all"] if "all" in names else names)
+    if not levels:
+        raise DataspaceError("--parquetize all: no component sets PARQUETIZE")
+    return [level.key.path[1] for level in levels]
 
 
 def resolve_selection(settings: Settings, args: argparse.Namespace):

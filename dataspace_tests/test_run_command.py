@@ -90,7 +90,7 @@ def test_now_with_handlers_is_refused_before_anything_starts(deployment, capsys)
         (["--collectors", "r_a", "r_nope"], "unknown collector(s): r_nope (collectors: r_a, r_b, r_boom)"),
         (["--handlers", "nope"], "unknown handler(s): nope (handlers: r_h)"),
         (["--harvesters", "h"], "unknown harvester(s): h (harvesters: none)"),
-        (["--parquetize", "r_a"], "--parquetize: no asset dataspace/r_a_parquet (is PARQUETIZE set for it?)"),
+        (["--parquetize", "r_a"], "--parquetize: no PARQUETIZE component named r_a (known: none)"),
     ],
 )
 def test_unknown_names_are_errors(deployment, capsys, argv, message) -> None:

@@ -113,7 +113,7 @@ class CollectorConfig(ComponentConfig):
     retries: int = 0
     retry_delay: float = 0.0
     pool: str | None = None
-    parquetize: dict[str, Any] | None = None  # validated only: no release runs it yet
+    parquetize: dict[str, Any] | None = None  # PARQUETIZE as written; dataspace/parquetize/ runs it
 
 
 @dataclass(kw_only=True)
@@ -134,7 +134,7 @@ class HarvesterConfig(ComponentConfig):
     retries: int = 0
     retry_delay: float = 0.0
     pool: str | None = None
-    parquetize: dict[str, Any] | None = None  # validated only: no release runs it yet
+    parquetize: dict[str, Any] | None = None  # PARQUETIZE as written; dataspace/parquetize/ runs it
 
 
 @dataclass(kw_only=True)
@@ -263,30 +263,13 @@ def _duration(value: Any, key: str) -> str:
 
 
 def _parquetize(value: Any) -> dict[str, Any]:
-    """AITwin's `{ BATCH, GROUPS = [{ GROUP, KEYS }], SCHEMA }`: checked now, run by a later release."""
-    if not isinstance(value, dict):
-        raise _Bad(f"expected an inline table {{ BATCH, GROUPS, SCHEMA }}, got {_show(value)}")
-    unknown = sorted(set(value) - {"BATCH", "GROUPS", "SCHEMA"})
-    if unknown:
-        raise _Bad(f"unknown entry {unknown[0]!r} (expected BATCH, GROUPS, SCHEMA)")
-    if "BATCH" not in value:
-        raise _Bad("BATCH is required")
-    _duration(value["BATCH"], "BATCH")
-    groups = value.get("GROUPS", [])
-    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-        raise _Bad(f"GROUPS expected a list of tables {{ GROUP, KEYS }}, got {_show(groups)}")
-    for group in groups:
-        extra = sorted(set(group) - {"GROUP", "KEYS"})
-        if extra:
-            raise _Bad(f"GROUPS: unknown entry {extra[0]!r} (expected GROUP, KEYS)")
-        if "GROUP" not in group:
-            raise _Bad("GROUPS: every group needs a GROUP duration")
-        _duration(group["GROUP"], "GROUP")
-        keys = group.get("KEYS", [])
-        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
-            raise _Bad(f"KEYS expected a list of column names, got {_show(keys)}")
-    if not isinstance(value.get("SCHEMA", {}), dict):
-        raise _Bad(f"SCHEMA expected a table (a JSON Schema), got {_show(value['SCHEMA'])}")
+    """AITwin's `{ BATCH, GROUPS = [{ GROUP, KEYS }], SCHEMA }` (plus our START, RECORDS), checked whole now."""
+    from dataspace_assets.dataspace.parquetize.plan import PlanError, parse_plan
+
+    try:
+        parse_plan(value)
+    except PlanError as exc:
+        raise _Bad(str(exc)) from None
     return dict(value)
 
 

@@ -11,6 +11,7 @@ from dataspace_assets.settings import Settings
 def build_defs(settings: Settings) -> dg.Definitions:
     """One asset per collector, its schedule or sensor, and the store resource (no I/O at load time)."""
     from dataspace_assets.dataspace.assets import STORE_KEY, collector_asset, collector_trigger
+    from dataspace_assets.dataspace.parquetize.assets import parquet_assets
     from dataspace_assets.dataspace.config import dataspace_folder, load_config
     from dataspace_assets.dataspace.handler_sensors import handler_sensor_defs
     from dataspace_assets.storage.io_manager import IO_MANAGER_KEY, DataspaceIOManager
@@ -38,6 +39,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
     # Handlers with ON_NEW: a job and a sensor each (push handlers).
     handler_jobs, handler_sensors = handler_sensor_defs(config)
     sensors.extend(handler_sensors)
+    for component in (*config.collectors, *config.harvesters):
+        assets.extend(parquet_assets(component))
     store = DataspaceStore.from_settings(settings)
     return dg.Definitions(
         assets=assets,

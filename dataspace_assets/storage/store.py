@@ -230,6 +230,27 @@ class DataStore:
         """Items with start < date < end (a None bound is open), oldest first."""
         return self._query(name, after=start, before=end, newest_first=False, limit=limit, offset=offset)
 
+    def in_window(self, name: str, start: datetime, end: datetime) -> list[Data]:
+        """Items with start <= date < end (a half-open window: a boundary item belongs to one window only)."""
+        selected = self._select(name)
+        if selected is None:
+            return []
+        table, query = selected
+        query = query.where(table.c.date >= as_utc(start), table.c.date < as_utc(end))
+        return self._run(name, query.order_by(table.c.date.asc(), table.c.id.asc()))
+
+    def dates(self, name: str, *, start: datetime | None = None) -> list[datetime]:
+        """The dates of every item (markers excluded) from `start` on, oldest first: cheap, no blob is read."""
+        selected = self._select(name)
+        if selected is None:
+            return []
+        table, _ = selected
+        query = sa.select(table.c.date).where(table.c.location.is_not(None)).order_by(table.c.date.asc())
+        if start is not None:
+            query = query.where(table.c.date >= as_utc(start))
+        with self.engine.connect() as conn:
+            return [as_utc(value) for value in conn.execute(query).scalars()]
+
     def count(self, name: str) -> int:
         """How many items (marker rows excluded) `name` holds."""
         selected = self._select(name)

@@ -1,0 +1,182 @@
+"""The `<name>_parquetize` table: one row per Parquet file of a component (window, level, counts, sizes, keys).
+
+The table is the truth about which files make up a component's Parquet data set: a file becomes part of it
+when its row is inserted and stops being part of it when its row is deleted, both inside one transaction,
+so a run that dies between writing a blob and recording it leaves an orphan blob, never a lost or doubled
+window. Blobs of replaced rows are deleted after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.storage.index import MAX_NAME_LENGTH, UTCDateTime, as_utc, check_name
+
+SUFFIX = "_parquetize"
+
+
+def table_name(component: str) -> str:
+    """The tracking table of a component (the original's `<name>_parquetize`)."""
+    check_name(component)
+    name = f"{component}{SUFFIX}"
+    return check_name(name[:MAX_NAME_LENGTH])
+
+
+def keys_text(keys: dict[str, Any] | None) -> str:
+    """Key values as canonical JSON (sorted, compact): one spelling per combination, so it can be unique."""
+    return json.dumps(keys or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class ParquetFile:
+    """One recorded Parquet file of a component."""
+
+    id: int | None
+    level: str
+    start: datetime
+    end: datetime
+    location: str
+    count: int = 0  # valid snapshots that went into it
+    skipped: int = 0  # snapshots refused by the schema, empty or not JSON
+    rows: int = 0
+    original_size: int = 0  # bytes of the source snapshots
+    compressed_size: int = 0  # bytes of the Parquet file
+    schema: dict[str, str] = field(default_factory=dict)  # column -> Arrow type
+    keys: dict[str, Any] = field(default_factory=dict)  # the key combination of a KEYS level, else {}
+
+
+def _table(name: str, metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("aggregation", sa.String(32), nullable=False),  # the level label: "1h", "1d", ...
+        sa.Column("start_date", UTCDateTime(), nullable=False),
+        sa.Column("end_date", UTCDateTime(), nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("skipped", sa.Integer, nullable=False),
+        sa.Column("rows", sa.BigInteger, nullable=False),
+        sa.Column("original_size", sa.BigInteger, nullable=False),
+        sa.Column("compressed_size", sa.BigInteger, nullable=False),
+        sa.Column("schema", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("data", sa.String(1024), nullable=False),  # the blob location
+        sa.Column("keys", sa.String(1024), nullable=False),
+        # One file per (level, window, key combination): a re-run replaces, a bug cannot double a window.
+        sa.UniqueConstraint("aggregation", "start_date", "keys", name=f"uq_{name[:40]}_window"),
+        sa.Index(f"ix_{name[:44]}_level", "aggregation", "start_date"),
+        sa.Index(f"ix_{name[:44]}_dates", "start_date", "end_date"),
+    )
+
+
+def _file(row: sa.RowMapping) -> ParquetFile:
+    return ParquetFile(
+        id=row["id"],
+        level=row["aggregation"],
+        start=row["start_date"],
+        end=row["end_date"],
+        location=row["data"],
+        count=row["count"],
+        skipped=row["skipped"],
+        rows=row["rows"],
+        original_size=row["original_size"],
+        compressed_size=row["compressed_size"],
+        schema=dict(row["schema"] or {}),
+        keys=json.loads(row["keys"] or "{}"),
+    )
+
+
+class ConcurrentChange(DataspaceError):
+    """Another run changed the files this run was replacing; nothing was recorded, the run may be retried."""
+
+
+class ParquetIndex:
+    """Reads and swaps the recorded Parquet files of one component."""
+
+    def __init__(self, engine: sa.Engine, component: str) -> None:
+        self.engine = engine
+        self.component = component
+        self.table = _table(table_name(component), sa.MetaData())
+        self.table.create(engine, checkfirst=True)
+
+    def files(
+        self,
+        level: str | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[ParquetFile]:
+        """Recorded files, oldest window first; with `start`/`end`, those whose window starts in [start, end)."""
+        t = self.table
+        query = sa.select(t).order_by(t.c.start_date, t.c.aggregation, t.c["keys"])
+        if level is not None:
+            query = query.where(t.c.aggregation == level)
+        if start is not None:
+            query = query.where(t.c.start_date >= as_utc(start))
+        if end is not None:
+            query = query.where(t.c.start_date < as_utc(end))
+        with self.engine.connect() as conn:
+            return [_file(row) for row in conn.execute(query).mappings()]
+
+    def replace(self, new: Sequence[ParquetFile], *, remove: Iterable[ParquetFile] = ()) -> list[ParquetFile]:
+        """Record `new` files and forget `remove` ones plus any file at the same (level, window, keys), atomically.
+
+        Returns every forgotten file: their blobs are the caller's to delete once this has committed.
+        """
+        t = self.table
+        expected = {f.id: f for f in remove if f.id is not None}
+        forgotten: dict[int, ParquetFile] = {}
+        with self.engine.begin() as conn:
+            if expected:
+                # Optimistic concurrency: the files this run read must still be recorded, else another run
+                # already replaced them and ours would drop its work.
+                locked = sa.select(t.c.id).where(t.c.id.in_(list(expected))).with_for_update()
+                still = conn.execute(locked).scalars().all()
+                if len(still) != len(expected):
+                    raise ConcurrentChange(
+                        f"{self.component}: another run replaced Parquet files of this window meanwhile; "
+                        "nothing was recorded, run the window again"
+                    )
+                forgotten.update(expected)
+            for item in new:
+                same = sa.select(t).where(
+                    t.c.aggregation == item.level,
+                    t.c.start_date == as_utc(item.start),
+                    t.c["keys"] == keys_text(item.keys),
+                )
+                forgotten.update({row["id"]: _file(row) for row in conn.execute(same).mappings()})
+            if forgotten:
+                conn.execute(t.delete().where(t.c.id.in_(list(forgotten))))
+            try:
+                for item in new:
+                    self._insert(conn, item)
+            except sa.exc.IntegrityError as exc:
+                raise ConcurrentChange(
+                    f"{self.component}: another run recorded the same Parquet window meanwhile; "
+                    "nothing was recorded, run the window again"
+                ) from exc
+        return list(forgotten.values())
+
+    def _insert(self, conn: sa.Connection, item: ParquetFile) -> None:
+        conn.execute(
+            self.table.insert().values(
+                aggregation=item.level,
+                start_date=as_utc(item.start),
+                end_date=as_utc(item.end),
+                count=item.count,
+                skipped=item.skipped,
+                rows=item.rows,
+                original_size=item.original_size,
+                compressed_size=item.compressed_size,
+                schema=item.schema,
+                data=item.location,
+                keys=keys_text(item.keys),
+            )
+        )
