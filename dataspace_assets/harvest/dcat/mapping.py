@@ -14,6 +14,7 @@ from rdflib.term import Node
 
 from dataspace_assets.harvest.dcat.contacts import contacts_from_rdf
 from dataspace_assets.harvest.dcat.frequency import frequency_from_rdf
+from dataspace_assets.harvest.dcat.oxigraph import TripleGraph
 from dataspace_assets.harvest.dcat.namespaces import (
     DCAT,
     DCT,
@@ -123,9 +124,9 @@ class NodeCache:
         return getattr(self.graph, name)
 
 
-def cached(graph: Graph | NodeCache) -> NodeCache:
-    """The graph behind a per-record property cache."""
-    return graph if isinstance(graph, NodeCache) else NodeCache(graph)
+def cached(graph: Graph | NodeCache | TripleGraph) -> NodeCache | TripleGraph:
+    """The graph behind a per-record property cache (an Oxigraph page is indexed by subject already)."""
+    return graph if isinstance(graph, (NodeCache, TripleGraph)) else NodeCache(graph)
 
 
 def now_utc() -> datetime:

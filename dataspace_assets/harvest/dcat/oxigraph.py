@@ -1,0 +1,193 @@
+"""Fast page parsing with Oxigraph (Rust): its triples land in a light read-only graph the mapping reads directly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+# Formats Oxigraph reads as well as rdflib does; JSON-LD and TriX stay with rdflib (offline context inlining).
+OX_FORMATS = {
+    "xml": ox.RdfFormat.RDF_XML,
+    "turtle": ox.RdfFormat.TURTLE,
+    "n3": ox.RdfFormat.N3,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_VALUE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#value")
+
+_Props = dict[Node, dict[Node, None]]  # predicate -> objects, as an ordered set (an RDF graph has no duplicates)
+
+
+class _Unsupported(Exception):
+    """An N3 variable, a formula or an RDF-star triple: rdflib reads that page instead."""
+
+
+class TripleGraph:
+    """A read-only RDF graph indexed by subject (and by object on demand) holding rdflib terms.
+
+    It answers the questions the DCAT mapping asks (`objects`, `value`, `subjects` ...) with the same
+    results and order as an rdflib Graph of the same page, without rdflib's triple store.
+    """
+
+    def __init__(self) -> None:
+        self._spo: dict[Node, _Props] = {}
+        self._ops: dict[Node, _Props] | None = None
+        self._size = 0
+
+    # ------------------------------------------------------------ building
+    def add(self, triple: tuple[Node, Node, Node]) -> None:
+        """Add one triple (a duplicate is ignored)."""
+        s, p, o = triple
+        objects = self._spo.setdefault(s, {}).setdefault(p, {})
+        if o not in objects:
+            objects[o] = None
+            self._size += 1
+            self._ops = None
+
+    def _reverse(self) -> dict[Node, _Props]:
+        if self._ops is None:
+            ops: dict[Node, _Props] = {}
+            for s, props in self._spo.items():
+                for p, objects in props.items():
+                    for o in objects:
+                        ops.setdefault(o, {}).setdefault(p, {})[s] = None
+            self._ops = ops
+        return self._ops
+
+    # ------------------------------------------------------------ reading (rdflib's Graph API subset)
+    def props(self, subject: Node) -> dict[Node, dict[Node, None]]:
+        """Predicate -> objects of one subject (empty when it has none)."""
+        return self._spo.get(subject, {})
+
+    def triples(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[tuple[Node, Node, Node]]:
+        """Every triple matching a pattern (None matches anything)."""
+        s, p, o = pattern
+        if s is not None:
+            props = self._spo.get(s, {})
+            for pred in [p] if p is not None else list(props):
+                for obj in props.get(pred, ()):
+                    if o is None or obj == o:
+                        yield s, pred, obj
+            return
+        if o is not None:
+            props = self._reverse().get(o, {})
+            for pred in [p] if p is not None else list(props):
+                for subj in props.get(pred, ()):
+                    yield subj, pred, o
+            return
+        for subj, props in self._spo.items():
+            for pred in [p] if p is not None else list(props):
+                for obj in props.get(pred, ()):
+                    yield subj, pred, obj
+
+    def objects(self, subject: Node | None = None, predicate: Node | None = None, unique: bool = False) -> Iterator[Node]:
+        if subject is not None and predicate is not None:
+            return iter(list(self._spo.get(subject, {}).get(predicate, ())))
+        found = (o for _s, _p, o in self.triples((subject, predicate, None)))
+        return iter(dict.fromkeys(found)) if unique else found
+
+    def subjects(self, predicate: Node | None = None, object: Node | None = None, unique: bool = False) -> Iterator[Node]:  # noqa: A002
+        found = (s for s, _p, _o in self.triples((None, predicate, object)))
+        return iter(dict.fromkeys(found)) if unique else found
+
+    def predicates(self, subject: Node | None = None, object: Node | None = None, unique: bool = False) -> Iterator[Node]:  # noqa: A002
+        found = (p for _s, p, _o in self.triples((subject, None, object)))
+        return iter(dict.fromkeys(found)) if unique else found
+
+    def predicate_objects(self, subject: Node | None = None, unique: bool = False) -> Iterator[tuple[Node, Node]]:
+        return ((p, o) for _s, p, o in self.triples((subject, None, None)))
+
+    def subject_objects(self, predicate: Node | None = None, unique: bool = False) -> Iterator[tuple[Node, Node]]:
+        return ((s, o) for s, _p, o in self.triples((None, predicate, None)))
+
+    def subject_predicates(self, object: Node | None = None, unique: bool = False) -> Iterator[tuple[Node, Node]]:  # noqa: A002
+        return ((s, p) for s, p, _o in self.triples((None, None, object)))
+
+    def value(self, subject=None, predicate=RDF_VALUE, object=None, default=None, any=True):  # noqa: A002, ANN001, ANN201
+        """The first object (or subject, when the object is given) of a pattern, else `default`."""
+        if subject is None and object is None or predicate is None:
+            return default
+        if object is None:
+            for found in self._spo.get(subject, {}).get(predicate, ()):
+                return found
+            return default
+        for found in self._reverse().get(object, {}).get(predicate, ()):
+            if subject is None or found == subject:
+                return found
+        return default
+
+    def __contains__(self, triple: tuple) -> bool:
+        for _ in self.triples(triple):
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[tuple[Node, Node, Node]]:
+        return self.triples((None, None, None))
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def _converter():  # noqa: ANN202
+    """A function turning Oxigraph terms into rdflib terms, each distinct term made once."""
+    cache: dict = {}
+    named, blank, literal = ox.NamedNode, ox.BlankNode, ox.Literal
+
+    def convert(term):  # noqa: ANN001, ANN202
+        found = cache.get(term)
+        if found is not None:
+            return found
+        kind = type(term)
+        if kind is named:
+            found = URIRef(term.value)
+        elif kind is blank:
+            found = BNode(term.value)
+        elif kind is literal:
+            language = term.language
+            if language:
+                found = Literal(term.value, lang=language)
+            else:
+                datatype = term.datatype.value
+                # rdflib keeps an untyped literal untyped; Oxigraph reports it as xsd:string.
+                found = Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
+        else:
+            raise _Unsupported(type(term).__name__)
+        cache[term] = found
+        return found
+
+    return convert
+
+
+def parse_with_oxigraph(data: bytes, fmt: str, *, base: str | None) -> TripleGraph | None:
+    """The page as a TripleGraph, or None when Oxigraph cannot read it (rdflib then tries, and names the error)."""
+    ox_format = OX_FORMATS.get(fmt)
+    if ox_format is None:
+        return None
+    graph = TripleGraph()
+    convert = _converter()
+    add = graph.add
+    n3, default = fmt == "n3", ox.DefaultGraph
+    try:
+        # lenient: IRIs are taken as written, as rdflib does (catalogues carry spaces and bare identifiers).
+        for quad in ox.parse(data, ox_format, base_iri=base or None, lenient=True):
+            if n3 and type(quad.graph_name) is not default:
+                raise _Unsupported("N3 formula")
+            add((convert(quad.subject), convert(quad.predicate), convert(quad.object)))
+    except (SyntaxError, ValueError, _Unsupported):
+        return None
+    return graph
+
+
+def is_graph(value: object) -> bool:
+    """Whether a value is a parsed page (either parser's graph)."""
+    from rdflib import Graph
+
+    return isinstance(value, (Graph, TripleGraph))
+
+
+__all__ = ["OX_FORMATS", "TripleGraph", "is_graph", "parse_with_oxigraph"]
