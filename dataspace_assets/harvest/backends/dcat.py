@@ -25,6 +25,7 @@ from dataspace_assets.harvest.dcat.mapping import (
     dataset_nodes,
     remote_id_of,
 )
+from dataspace_assets.harvest.dcat.oxigraph import TripleGraph
 from dataspace_assets.harvest.dcat.paging import next_page_url
 from dataspace_assets.harvest.dcat.rdf import format_from_mime, format_from_url, parse_graph
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
@@ -169,11 +170,11 @@ class DcatBackend(BaseBackend):
         if key and not key.startswith("_:"):
             node = URIRef(key)
             if (node, None, None) in graph:
-                return graph, node
+                return graph, graph.canonical(node) if isinstance(graph, TripleGraph) else node
         elif key:
             node = BNode(key[2:])
             if (node, None, None) in graph:
-                return graph, node
+                return graph, graph.canonical(node) if isinstance(graph, TripleGraph) else node
         # Blank-node ids change when a page is parsed again: find the record by its identifier instead.
         for node in finder(graph):
             if remote_id_of(graph, node) == item.remote_id or (item.kind == "dataservice" and str(node) == item.remote_id):

@@ -60,6 +60,7 @@ TRANSLATIONS = {
     "fr": {"nameless": "Ressource sans nom", "format": "Ressource {format}"},
     "en": {"nameless": "Nameless resource", "format": "{format} resource"},
 }
+_SPACE = re.compile(r"\s")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
@@ -178,7 +179,7 @@ def not_in_future(value: datetime | None) -> datetime | None:
 
 def is_valid_url(value: str | None) -> bool:
     """Whether a string is an absolute http(s)/ftp URL with a plausible host and no whitespace."""
-    if not value or any(c.isspace() for c in value):
+    if not value or _SPACE.search(value):
         return False
     try:
         parts = urlsplit(value)

@@ -8,6 +8,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from dataspace_assets.harvest.dcat.namespaces import KNOWN_TERMS
+
 # Formats Oxigraph reads as well as rdflib does; JSON-LD and TriX stay with rdflib (offline context inlining).
 OX_FORMATS = {
     "xml": ox.RdfFormat.RDF_XML,
@@ -17,6 +19,7 @@ OX_FORMATS = {
     "trig": ox.RdfFormat.TRIG,
     "nquads": ox.RdfFormat.N_QUADS,
 }
+MAX_KNOWN_TERMS = 20_000
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_VALUE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#value")
 
@@ -38,6 +41,7 @@ class TripleGraph:
         self._spo: dict[Node, _Props] = {}
         self._ops: dict[Node, _Props] | None = None
         self._size = 0
+        self._keys: dict[Node, Node] | None = None
 
     # ------------------------------------------------------------ building
     def add(self, triple: tuple[Node, Node, Node]) -> None:
@@ -47,7 +51,7 @@ class TripleGraph:
         if o not in objects:
             objects[o] = None
             self._size += 1
-            self._ops = None
+            self._ops = self._keys = None
 
     def _reverse(self) -> dict[Node, _Props]:
         if self._ops is None:
@@ -58,6 +62,12 @@ class TripleGraph:
                         ops.setdefault(o, {}).setdefault(p, {})[s] = None
             self._ops = ops
         return self._ops
+
+    def canonical(self, node: Node) -> Node:
+        """The graph's own object for an equal subject: lookups by it match by identity (rdflib's equality is slow)."""
+        if self._keys is None:
+            self._keys = {key: key for key in self._spo}
+        return self._keys.get(node, node)
 
     # ------------------------------------------------------------ reading (rdflib's Graph API subset)
     def props(self, subject: Node) -> dict[Node, dict[Node, None]]:
@@ -144,7 +154,12 @@ def _converter():  # noqa: ANN202
             return found
         kind = type(term)
         if kind is named:
-            found = URIRef(term.value)
+            value = term.value
+            found = KNOWN_TERMS.get(value)
+            if found is None:
+                found = URIRef(value)
+                if len(KNOWN_TERMS) < MAX_KNOWN_TERMS:  # bounded: a hostile page cannot grow it forever
+                    KNOWN_TERMS[value] = found
         elif kind is blank:
             found = BNode(term.value)
         elif kind is literal:
