@@ -336,6 +336,7 @@ def _map_dataset(
     dataset = backend.process_dataset(_ref(item), _start_record(source, existing, DatasetRecord))
     _check_mapped(dataset, "dataset", licence_ids)
     _stamp(dataset.harvest, backend, source, item.remote_id)
+    dataset.harvest.source_url = source.url  # on datasets too, as udata 17.18 (spec 1.5)
     dataset.archived = None
     return dataset
 
@@ -436,13 +437,14 @@ def process_chunk(
     job, source, backend = _rebuild(catalog, job_id)
     if job.status != "processing":  # one write per job, not one per chunk
         catalog.update_job(job_id, status="processing")
-    items = catalog.get_items(job_id, ids=item_ids)
+    items = [i for i in catalog.get_items(job_id, ids=item_ids) if i.kind == "dataset"]
+    licence_ids = catalog.license_ids()
+    outcomes: list[ItemOutcome] = []
     with _gc_spares_the_listing():
-        outcomes = _process_items(
-            catalog, source, backend, [i for i in items if i.kind == "dataset"], licence_ids=catalog.license_ids(),
-            progress=progress,
-        )
-        _recount_now_and_then(catalog, job_id)  # the chunk is saved at once; the counters follow for progress
+        # A large chunk (one Dagster step) is saved 50 items at a time: progress shows and a crash loses little.
+        for part in _in_chunks(items):
+            outcomes += _process_items(catalog, source, backend, part, licence_ids=licence_ids, progress=progress)
+            _recount_now_and_then(catalog, job_id)  # the part is saved at once; the counters follow for progress
     _flush_job_errors(catalog, job_id, backend)
     return dict(Counter(o.status for o in outcomes))
 
