@@ -27,7 +27,7 @@ from dataspace_assets.harvest.dcat.mapping import (
 )
 from dataspace_assets.harvest.dcat.oxigraph import TripleGraph
 from dataspace_assets.harvest.dcat.paging import next_page_url
-from dataspace_assets.harvest.dcat.rdf import format_from_mime, format_from_url, parse_graph
+from dataspace_assets.harvest.dcat.rdf import URIS_TO_REPLACE, format_from_mime, format_from_url, parse_graph
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
 MAX_CACHED_JOBS = 4
@@ -139,7 +139,10 @@ class DcatBackend(BaseBackend):
         """A remote JSON-LD context, fetched through the guarded client (config `jsonld_contexts` may redirect it)."""
         cache = self.__dict__.setdefault("_contexts", {})
         if url not in cache:
-            target = (self.config.get("jsonld_contexts") or {}).get(url, url)
+            # Keyed by the URL the document names; the rewritten URL (URIS_TO_REPLACE) is accepted as well.
+            contexts = self.config.get("jsonld_contexts") or {}
+            original = next((old for old, new in URIS_TO_REPLACE.items() if new == url), url)
+            target = contexts.get(original) or contexts.get(url) or url
             response = self.http.get(target)
             try:
                 cache[url] = response.json()
