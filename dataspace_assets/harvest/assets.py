@@ -1,5 +1,6 @@
 """The partitioned graph asset `catalog/harvest`: one partition per harvest source, one materialization per job."""
 
+import os
 
 import dagster as dg
 
@@ -19,6 +20,7 @@ MAX_ITEMS_TAG = "dataspace/harvest-max-items"
 # DCAT page is parsed once per process, so a few large steps beat many small ones (the engine still saves
 # and recounts every 50 items inside a step, so progress and partial results show as before).
 HARVEST_CHUNK_SIZE = 2500
+CHUNK_SIZE_ENV = "DATASPACE_HARVEST_CHUNK_SIZE"  # an operator may ask for more, smaller steps (read at run time)
 
 harvest_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
 
@@ -40,6 +42,15 @@ def job_metadata(job: HarvestJob, source_slug: str) -> dict[str, dg.MetadataValu
     for status in ("done", "failed", "skipped", "archived"):
         metadata[f"items_{status}"] = dg.MetadataValue.int(by_status.get(status, 0))
     return metadata
+
+
+def _chunk_size() -> int:
+    value = os.environ.get(CHUNK_SIZE_ENV, "")
+    if not value:
+        return HARVEST_CHUNK_SIZE
+    if not value.isdigit() or int(value) < 1:
+        raise dg.Failure(description=f'{CHUNK_SIZE_ENV}: expected a positive whole number, got "{value}"')
+    return int(value)
 
 
 def _step_key(context: dg.OpExecutionContext) -> str:
@@ -83,7 +94,7 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
                 raise dg.Failure(description=str(exc)) from None
             with domain_slot(context.instance, context.run_id, _step_key(context), source.domain, context.log):
                 job_id, chunks = engine.initialize_job(
-                    catalog, source, max_items=_max_items(context), run_id=context.run_id, chunk_size=HARVEST_CHUNK_SIZE
+                    catalog, source, max_items=_max_items(context), run_id=context.run_id, chunk_size=_chunk_size()
                 )
             job = catalog.get_job(job_id)
             context.log.info(f"harvest job {job_id} of {source.slug}: {job.items_total if job else 0} item(s) listed")

@@ -182,3 +182,54 @@ def test_refused_contacts_are_item_logs_shown_by_harvest_job(tmp_settings, http_
     out = capsys.readouterr().out
     assert 'warning: contact point "Nobody to write to" ignored' in out
     assert "info: empty contact contact point ignored (no name)" in out
+
+
+def test_ckan_page_matches_a_clean_udata_run_title_for_title_tag_for_tag(harvester, fixtures_dir: Path) -> None:
+    import json
+
+    # As that udata run: the same page served as N3 with an explicit UTF-8 charset, page 2 an empty catalogue.
+    text = (fixtures_dir / "udata/dcat-historical/ckan.ttl").read_text()
+    harvester.server.route(
+        "virtual/ckan.n3", body=text.replace("http://demo.ckan.org/catalog.ttl?page=2", harvester.server.url("virtual/page-2.n3")),
+        content_type="text/n3; charset=utf-8",
+    )
+    harvester.server.route("virtual/page-2.n3", body="<http://demo.ckan.org/catalog> a <http://www.w3.org/ns/dcat#Catalog> .")
+    report = harvester.run("virtual/ckan.n3")
+    assert report.job.status == "done"
+    datasets = harvester.datasets(harvester.source("virtual/ckan.n3"))
+    result = json.loads((fixtures_dir / "udata/dcat-historical/ckan.udata-17.18-result-utf8.json").read_text())
+    expected = result["datasets"]
+    assert len(expected) == 97 and set(expected) <= set(datasets)
+    non_ascii = 0
+    for remote_id, values in expected.items():
+        ds = datasets[remote_id]
+        got = (ds.title, ds.tags, len(ds.resources), ds.frequency, ds.license)
+        assert got == (values["title"], values["tags"], values["n_resources"], values["frequency"], values["license"]), remote_id
+        temporal = ds.temporal_coverage
+        got_temporal = [(temporal[k].isoformat() if temporal[k] else None) for k in ("start", "end")] if temporal else None
+        assert got_temporal == values["temporal"], remote_id
+        non_ascii += not (values["title"].isascii() and all(t.isascii() for t in values["tags"]))
+    assert non_ascii >= 12  # the titles and tags the Latin-1 run garbled are compared too
+
+
+def test_harvest_dataservices_lists_services_with_the_datasets_they_serve(tmp_settings, http_server, capsys) -> None:
+    import json
+
+    catalog = Catalog.from_settings(tmp_settings)
+    source = actions.create_source(
+        catalog, backend="dcat", url=http_server.url("udata/dcat/bnodes.xml"), name="paris",
+        validation_state="accepted", config={"allow_private_addresses": True, "retries": 0},
+    )
+    engine.run_job(catalog, source)
+    titles = {d.id: d.title for d in catalog.list_datasets(source_id=source.id)}
+    assert main(["harvest", "dataservices", "paris", "--json"]) == 0
+    [service] = json.loads(capsys.readouterr().out)
+    assert service["title"] == "Explore API v2"
+    assert service["base_api_url"] == "https://data.paris2024.org/api/explore/v2.1/"
+    assert len(service["served"]) == 2
+    assert all(s["title"] == titles[s["id"]] for s in service["served"])
+    assert main(["harvest", "dataservices", "paris"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{service['id']}  Explore API v2  (remote ")
+    assert "    api: https://data.paris2024.org/api/explore/v2.1/" in out
+    assert all(f"    serves {s['id']}  {s['title']}" in out for s in service["served"])
