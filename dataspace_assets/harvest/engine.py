@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import re
 import time
 import traceback
 from collections import Counter
@@ -32,7 +33,9 @@ log = logging.getLogger("dataspace_assets.harvest")
 
 AUTOARCHIVE_GRACE_DAYS = 7
 PREVIEW_MAX_ITEMS = 20
-CHUNK_SIZE = 50
+CHUNK_SIZE = 50  # items mapped and saved together (one transaction)
+RUN_CHUNK_SIZE = 2500  # items per process_chunk call in run_job: the backend is rebuilt once per call
+_SPACE = re.compile(r"\s")
 
 Progress = Callable[[int, int], None]  # (items just processed, items total when known else 0)
 
@@ -49,7 +52,7 @@ class JobReport:
 
 def is_uri(value: str | None) -> bool:
     """Whether a remote id is a URI (it then identifies a dataset across sources)."""
-    if not value or any(c.isspace() for c in value):
+    if not value or _SPACE.search(value):
         return False
     parsed = urlparse(value)
     return bool(parsed.scheme and (parsed.netloc or parsed.scheme == "urn"))
@@ -562,7 +565,9 @@ def run_job(
     grace_days: int = AUTOARCHIVE_GRACE_DAYS,
 ) -> JobReport:
     """Harvest a source synchronously in this process (initialize, every chunk, finalize)."""
-    job_id, chunks = initialize_job(catalog, source, max_items=max_items, dry_run=dry_run, run_id=run_id)
+    job_id, chunks = initialize_job(
+        catalog, source, max_items=max_items, dry_run=dry_run, run_id=run_id, chunk_size=RUN_CHUNK_SIZE
+    )
     job = catalog.get_job(job_id)
     assert job is not None
     if progress:
