@@ -233,3 +233,30 @@ def test_harvest_dataservices_lists_services_with_the_datasets_they_serve(tmp_se
     assert out.startswith(f"{service['id']}  Explore API v2  (remote ")
     assert "    api: https://data.paris2024.org/api/explore/v2.1/" in out
     assert all(f"    serves {s['id']}  {s['title']}" in out for s in service["served"])
+
+
+def test_where_we_are_deliberately_better_than_udata(harvester, fixtures_dir: Path) -> None:
+    from datetime import timezone
+
+    # UTF-8 for text/turtle without a charset (udata 17.18 decodes it as Latin-1), parse errors naming URL and format.
+    text = (fixtures_dir / "udata/dcat-historical/ckan.ttl").read_text()
+    harvester.server.route("virtual/plain.ttl", body=text.replace("http://demo.ckan.org/catalog.ttl?page=2", ""), content_type="text/turtle")
+    harvester.run("virtual/plain.ttl")
+    datasets = harvester.datasets(harvester.source("virtual/plain.ttl"))
+    assert any(not d.title.isascii() for d in datasets.values())
+    assert all("Ã" not in d.title for d in datasets.values())  # no mojibake
+    # timezone-aware dates
+    stamps = [d.harvest.issued_at for d in datasets.values() if d.harvest.issued_at] + [d.harvest.last_update for d in datasets.values()]
+    assert stamps and all(s.tzinfo is not None and s.utcoffset() == timezone.utc.utcoffset(None) for s in stamps)
+    # no TLD check on resource URLs
+    assert "http://none" in {r.url for d in datasets.values() for r in d.resources}
+    harvester.server.route("virtual/broken.ttl", body="<a> <b> .", content_type="text/turtle")
+    report = harvester.run("virtual/broken.ttl")
+    assert report.job.errors[0]["message"].startswith(f"Failed to parse {harvester.server.url('virtual/broken.ttl')} as turtle: ")
+
+
+def test_contact_url_from_foaf_homepage(parser: str) -> None:
+    text = PREFIXES + """<http://data.test.org/ds/1> a dcat:Dataset ; dct:identifier "1" ; dct:title "T" ;
+      dcat:contactPoint [ a foaf:Organization ; foaf:name "Desk" ; foaf:homepage <https://desk.test/form> ] ."""
+    [contact] = _dataset(text, parser).contact_points
+    assert (contact.name, contact.url, contact.role) == ("Desk", "https://desk.test/form", "contact")
