@@ -10,7 +10,8 @@ interleaved round by round so machine noise hits every side alike:
   cli       `dataspace harvest run SLUG` called in-process (settings, Dagster instance, definitions, the run
             with its three kinds of steps, the summary); the interpreter start and imports are reported apart
             as `cli_process_s`, the wall time of the whole worker process.
-Peak memory is each worker's peak RSS (ru_maxrss), next to its RSS before the measured work.
+Peak memory is each worker's peak RSS (ru_maxrss), next to its RSS before the measured work. CPU seconds
+(process_time) are reported beside wall seconds: on a shared machine they move much less with the load.
 Writes bench/results/harvest.json and prints medians, spread (min-max) and ratios.
 """
 
@@ -84,11 +85,11 @@ def _work_rdflib(path: Path, fmt: str) -> dict:
     from rdflib import Graph
 
     before = _rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     graph = Graph()
     graph.parse(path, format=RDFLIB_FORMATS[fmt])
-    elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "triples": len(graph), "rss_before_mb": before}
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": elapsed, "cpu_s": cpu, "triples": len(graph), "rss_before_mb": before}
 
 
 def _work_oxigraph(path: Path, fmt: str) -> dict:
@@ -96,10 +97,10 @@ def _work_oxigraph(path: Path, fmt: str) -> dict:
 
     before = _rss_mb()
     formats = {"turtle": pyoxigraph.RdfFormat.TURTLE, "xml": pyoxigraph.RdfFormat.RDF_XML}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     triples = list(pyoxigraph.parse(path=str(path), format=formats[fmt]))
-    elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "triples": len(triples), "rss_before_mb": before}
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": elapsed, "cpu_s": cpu, "triples": len(triples), "rss_before_mb": before}
 
 
 def _new_source(catalog, path: Path, name: str):  # noqa: ANN001, ANN202
@@ -119,12 +120,12 @@ def _work_engine(path: Path, fmt: str) -> dict:
         catalog = Catalog.open(f"sqlite:///{tmp}/catalog.db")
         source = _new_source(catalog, path, "bench")
         before = _rss_mb()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = engine.run_job(catalog, source)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         done = sum(1 for i in report.items if i.status == "done")
         catalog.close()
-    return {"seconds": elapsed, "status": report.job.status, "items_done": done, "rss_before_mb": before}
+    return {"seconds": elapsed, "cpu_s": cpu, "status": report.job.status, "items_done": done, "rss_before_mb": before}
 
 
 def _work_cli(path: Path, fmt: str, profile: bool = False) -> dict:
@@ -151,14 +152,14 @@ def _work_cli(path: Path, fmt: str, profile: bool = False) -> dict:
             import cProfile
 
             profiler = cProfile.Profile()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             if profiler:
                 profiler.enable()
             code = main(["harvest", "run", source.slug])
             if profiler:
                 profiler.disable()
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         [job] = catalog.list_jobs(source.id, limit=1)
         instance = get_instance(settings)
         steps: dict[str, float] = {}
@@ -166,7 +167,7 @@ def _work_cli(path: Path, fmt: str, profile: bool = False) -> dict:
             kind = stat.step_key.split(".", 1)[-1].split("[", 1)[0]
             steps[kind] = steps.get(kind, 0.0) + (stat.end_time or 0) - (stat.start_time or 0)
         result = {
-            "seconds": elapsed, "exit_code": code, "status": job.status,
+            "seconds": elapsed, "cpu_s": cpu, "exit_code": code, "status": job.status,
             "items_done": (job.items_by_status or {}).get("done", 0),
             "steps_s": {k: round(v, 3) for k, v in steps.items()},
             "outside_steps_s": round(elapsed - sum(steps.values()), 3),
@@ -238,10 +239,15 @@ def main() -> int:
                     assert all(r["items_done"] == size for r in rounds[kind]), (kind, [r["items_done"] for r in rounds[kind]])
                 times = {k: [r["seconds"] for r in v] for k, v in rounds.items()}
                 median = {k: statistics.median(v) for k, v in times.items()}
+                cpus = {k: [r["cpu_s"] for r in v] for k, v in rounds.items()}
+                cpu = {k: statistics.median(v) for k, v in cpus.items()}
                 entry = {
                     "datasets": size,
                     "file_bytes": path.stat().st_size,
                     "seconds": {k: _summary(v) for k, v in times.items()},
+                    "cpu_seconds": {k: _summary(v) for k, v in cpus.items()},
+                    "cpu_ratio_cli_to_rdflib_parse": round(cpu["cli"] / cpu["rdflib"], 3),
+                    "cpu_ratio_cli_to_engine": round(cpu["cli"] / cpu["engine"], 3),
                     "cli_process_s": _summary([r["process_s"] for r in rounds["cli"]]),
                     "cli_steps_s": rounds["cli"][-1]["steps_s"],
                     "cli_outside_steps_s": rounds["cli"][-1]["outside_steps_s"],
@@ -260,6 +266,11 @@ def main() -> int:
                     f"(process {entry['cli_process_s']['median']:.1f}s) -> run/rdflib {entry['ratio_cli_to_rdflib_parse']:.2f}, "
                     f"run/oxigraph {entry['ratio_cli_to_oxigraph_parse']:.1f}, run/engine {entry['ratio_cli_to_engine']:.2f}; "
                     f"peak RSS MB {entry['peak_rss_mb']}"
+                )
+                print(
+                    f"        CPU s: rdflib {cpu['rdflib']:.2f} | oxigraph {cpu['oxigraph']:.2f} | engine {cpu['engine']:.2f} | "
+                    f"harvest run {cpu['cli']:.2f} -> run/rdflib {entry['cpu_ratio_cli_to_rdflib_parse']:.2f}, "
+                    f"run/engine {entry['cpu_ratio_cli_to_engine']:.2f}"
                 )
                 print(f"        steps {entry['cli_steps_s']}, outside steps {entry['cli_outside_steps_s']}s")
                 if args.profile:

@@ -226,7 +226,9 @@ def _run(args: argparse.Namespace) -> int:
     def follow() -> None:
         """Feed the progress bar from the job's counters in the catalogue (any executor)."""
         with tqdm(desc=f"harvest {source.slug}", unit="item", file=sys.stderr, disable=None) as bar:
-            while not stop.wait(0.3):
+            if bar.disable:  # no terminal to draw on: polling the catalogue would only slow the harvest down
+                return
+            while not stop.wait(0.5):
                 jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
                 if not jobs:
                     continue

@@ -23,6 +23,7 @@ MAX_KNOWN_TERMS = 20_000
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_VALUE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#value")
 
+_EMPTY: dict = {}  # shared "nothing there" answer; never written to
 _Props = dict[Node, dict[Node, None]]  # predicate -> objects, as an ordered set (an RDF graph has no duplicates)
 
 
@@ -97,7 +98,7 @@ class TripleGraph:
 
     def objects(self, subject: Node | None = None, predicate: Node | None = None, unique: bool = False) -> Iterator[Node]:
         if subject is not None and predicate is not None:
-            return iter(list(self._spo.get(subject, {}).get(predicate, ())))
+            return iter(self._spo.get(subject, _EMPTY).get(predicate, _EMPTY))  # read-only: iterating is safe
         found = (o for _s, _p, o in self.triples((subject, predicate, None)))
         return iter(dict.fromkeys(found)) if unique else found
 
@@ -123,7 +124,7 @@ class TripleGraph:
         if subject is None and object is None or predicate is None:
             return default
         if object is None:
-            for found in self._spo.get(subject, {}).get(predicate, ()):
+            for found in self._spo.get(subject, _EMPTY).get(predicate, _EMPTY):
                 return found
             return default
         for found in self._reverse().get(object, {}).get(predicate, ()):

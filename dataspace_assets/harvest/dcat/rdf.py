@@ -148,7 +148,7 @@ def parse_graph(
             document = json.loads(text)
             if fetch_context is not None:
                 document = inline_jsonld_contexts(document, fetch_context)
-            graph.parse(data=json.dumps(document), format="json-ld", base=base)
+            graph.parse(data=json.dumps(document), format="json-ld", base=url)
         else:
             graph.parse(data=data, format=fmt, publicID=base)
     except HarvestException:
