@@ -41,6 +41,7 @@ class TripleGraph:
     def __init__(self) -> None:
         self._spo: dict[Node, _Props] = {}
         self._ops: dict[Node, _Props] | None = None
+        self._by_predicate: dict[Node, dict[Node, dict[Node, None]]] = {}  # predicate -> object -> subjects
         self._size = 0
         self._keys: dict[Node, Node] | None = None
 
@@ -53,6 +54,7 @@ class TripleGraph:
             objects[o] = None
             self._size += 1
             self._ops = self._keys = None
+            self._by_predicate.clear()
 
     def _reverse(self) -> dict[Node, _Props]:
         if self._ops is None:
@@ -63,6 +65,17 @@ class TripleGraph:
                         ops.setdefault(o, {}).setdefault(p, {})[s] = None
             self._ops = ops
         return self._ops
+
+    def _subjects_of(self, predicate: Node) -> dict[Node, dict[Node, None]]:
+        """Object -> subjects for one predicate, built on first use (the mapping asks a handful of predicates)."""
+        index = self._by_predicate.get(predicate)
+        if index is None:
+            index = {}
+            for s, props in self._spo.items():
+                for o in props.get(predicate, _EMPTY):
+                    index.setdefault(o, {})[s] = None
+            self._by_predicate[predicate] = index
+        return index
 
     def canonical(self, node: Node) -> Node:
         """The graph's own object for an equal subject: lookups by it match by identity (rdflib's equality is slow)."""
@@ -84,6 +97,12 @@ class TripleGraph:
                 for obj in props.get(pred, ()):
                     if o is None or obj == o:
                         yield s, pred, obj
+            return
+        if p is not None:  # (None, p, o) and (None, p, None): the predicate's own index, not the full reverse
+            index = self._subjects_of(p)
+            for obj, subjects in ([(o, index.get(o, _EMPTY))] if o is not None else list(index.items())):
+                for subj in subjects:
+                    yield subj, p, obj
             return
         if o is not None:
             props = self._reverse().get(o, {})
@@ -127,7 +146,7 @@ class TripleGraph:
             for found in self._spo.get(subject, _EMPTY).get(predicate, _EMPTY):
                 return found
             return default
-        for found in self._reverse().get(object, {}).get(predicate, ()):
+        for found in self._subjects_of(predicate).get(object, _EMPTY):
             if subject is None or found == subject:
                 return found
         return default
