@@ -109,3 +109,31 @@ def test_a_page_oxigraph_cannot_read_goes_to_rdflib() -> None:
     graph = parse_graph(data, "n3", url="http://e.org/page.n3")
     assert not isinstance(graph, TripleGraph)
     assert len(graph) >= 1
+
+
+def test_the_light_graph_answers_every_pattern_as_rdflib(fixtures_dir: Path) -> None:
+    from rdflib import Graph, URIRef
+
+    data = (fixtures_dir / "udata/dcat/catalog.xml").read_bytes()
+    fast = parse_with_oxigraph(data, "xml", base="http://data.test.org/catalog.xml")
+    slow = Graph().parse(data=data, format="xml", publicID="http://data.test.org/catalog.xml")
+    assert fast is not None and len(fast) == len(slow)
+
+    def named(triples):  # noqa: ANN001, ANN202 - blank-node ids differ between parsers
+        return {t for t in triples if not any(isinstance(x, BNode) for x in t)}
+
+    assert named(fast) == named(slow)
+    dcat, dct = "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
+    rdf_type = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    subject = URIRef("http://data.test.org/datasets/1")
+    for pattern in [
+        (subject, None, None), (subject, URIRef(dct + "title"), None), (None, rdf_type, URIRef(dcat + "Dataset")),
+        (None, rdf_type, None), (None, None, URIRef(dcat + "Dataset")), (None, URIRef(dct + "title"), None),
+    ]:
+        assert named(fast.triples(pattern)) == named(slow.triples(pattern)), pattern
+    assert list(fast.objects(subject, URIRef(dct + "title"))) == list(slow.objects(subject, URIRef(dct + "title")))
+    assert fast.value(subject, URIRef(dct + "identifier")) == slow.value(subject, URIRef(dct + "identifier"))
+    assert fast.value(predicate=rdf_type, object=URIRef(dcat + "Catalog")) == slow.value(predicate=rdf_type, object=URIRef(dcat + "Catalog"))
+    assert (subject, rdf_type, None) in fast and (subject, rdf_type, URIRef(dcat + "Nothing")) not in fast
+    assert fast.value(URIRef("http://nowhere.test/"), URIRef(dct + "title"), default="-") == "-"
+    assert fast.canonical(URIRef(str(subject))) is next(s for s in fast.subjects(rdf_type, URIRef(dcat + "Dataset")) if s == subject)
