@@ -19,7 +19,7 @@ OX_FORMATS = {
     "trig": ox.RdfFormat.TRIG,
     "nquads": ox.RdfFormat.N_QUADS,
 }
-MAX_KNOWN_TERMS = 20_000
+MAX_KNOWN_TERMS = 5_000
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_VALUE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#value")
 
@@ -163,8 +163,12 @@ class TripleGraph:
         return self._size
 
 
-def _converter():  # noqa: ANN202
-    """A function turning Oxigraph terms into rdflib terms, each distinct term made once."""
+def _converter(*, register: bool = False):  # noqa: ANN202
+    """A function turning Oxigraph terms into rdflib terms, each distinct term made once.
+
+    With `register`, new IRIs join KNOWN_TERMS (bounded), so vocabulary terms the mapping names later are
+    these very objects: used for predicates only, a small set, never a catalogue's own IRIs.
+    """
     cache: dict = {}
     named, blank, literal = ox.NamedNode, ox.BlankNode, ox.Literal
 
@@ -178,7 +182,7 @@ def _converter():  # noqa: ANN202
             found = KNOWN_TERMS.get(value)
             if found is None:
                 found = URIRef(value)
-                if len(KNOWN_TERMS) < MAX_KNOWN_TERMS:  # bounded: a hostile page cannot grow it forever
+                if register and len(KNOWN_TERMS) < MAX_KNOWN_TERMS:  # bounded: a hostile page cannot grow it forever
                     KNOWN_TERMS[value] = found
         elif kind is blank:
             found = BNode(term.value)
@@ -204,7 +208,7 @@ def parse_with_oxigraph(data: bytes, fmt: str, *, base: str | None) -> TripleGra
     if ox_format is None:
         return None
     graph = TripleGraph()
-    convert = _converter()
+    convert, predicate = _converter(), _converter(register=True)
     add = graph.add
     n3, default = fmt == "n3", ox.DefaultGraph
     try:
@@ -212,7 +216,7 @@ def parse_with_oxigraph(data: bytes, fmt: str, *, base: str | None) -> TripleGra
         for quad in ox.parse(data, ox_format, base_iri=base or None, lenient=True):
             if n3 and type(quad.graph_name) is not default:
                 raise _Unsupported("N3 formula")
-            add((convert(quad.subject), convert(quad.predicate), convert(quad.object)))
+            add((convert(quad.subject), predicate(quad.predicate), convert(quad.object)))
     except (SyntaxError, ValueError, _Unsupported):
         return None
     return graph
