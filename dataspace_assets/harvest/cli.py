@@ -228,7 +228,9 @@ def _run(args: argparse.Namespace) -> int:
     def follow() -> None:
         """Feed the progress bar from the job's counters in the catalogue (any executor)."""
         with tqdm(desc=f"harvest {source.slug}", unit="item", file=sys.stderr, disable=None) as bar:
-            while not stop.wait(0.3):
+            if bar.disable:  # no terminal to draw on: polling the catalogue would only slow the harvest down
+                return
+            while not stop.wait(0.5):
                 jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
                 if not jobs:
                     continue
@@ -407,6 +409,8 @@ def _job(args: argparse.Namespace) -> int:
         target = item.dataset_id or item.dataservice_id or "-"
         errors = "; ".join(e["message"] for e in item.errors)
         print(f"  {item.status:8} {item.kind:11} {item.remote_id}  -> {target}{'  ' + errors if errors else ''}")
+        for entry in item.logs or []:  # what the mapping logged for this item (refused contact points ...)
+            print(f"      {entry.get('level', 'info')}: {entry.get('message')}")
     return 0
 
 
@@ -430,6 +434,39 @@ def _datasets(args: argparse.Namespace) -> int:
             print(f"    - {resource.title or '(untitled)'}  [{resource.format or '?'}]  {resource.url}")
     if not datasets:
         print(f"no dataset for {source.slug}")
+    return 0
+
+
+def _dataservices(args: argparse.Namespace) -> int:
+    """The dataservices of a source with the datasets they serve."""
+    from dataclasses import asdict
+
+    from dataspace_assets.harvest import actions
+    from dataspace_assets.harvest.catalog.store import jsonable
+
+    catalog = _catalog(args)
+    source = actions.get_source(catalog, args.identifier, include_deleted=True)
+    services = catalog.list_dataservices(source_id=source.id)
+    served = catalog.get_datasets({i for s in services for i in s.datasets})
+    if args.json:
+        _print_json(
+            jsonable(
+                [
+                    {**asdict(s), "served": [{"id": i, "title": served[i].title if i in served else None} for i in s.datasets]}
+                    for s in services
+                ]
+            )
+        )
+        return 0
+    for service in services:
+        archived = "  [archived]" if service.archived_at else ""
+        print(f"{service.id}  {service.title}  (remote {service.harvest.remote_id}){archived}")
+        print(f"    api: {service.base_api_url or '-'}")
+        for dataset_id in service.datasets:
+            title = served[dataset_id].title if dataset_id in served else "(deleted)"
+            print(f"    serves {dataset_id}  {title}")
+    if not services:
+        print(f"no dataservice for {source.slug}")
     return 0
 
 
@@ -517,5 +554,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     p.add_argument("--json", action="store_true")
 
     p = add("datasets", _datasets, "the datasets of a source with their resources")
+    p.add_argument("identifier", help="source id or slug")
+    p.add_argument("--json", action="store_true")
+
+    p = add("dataservices", _dataservices, "the dataservices of a source with the datasets they serve")
     p.add_argument("identifier", help="source id or slug")
     p.add_argument("--json", action="store_true")

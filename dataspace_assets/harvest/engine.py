@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import re
 import time
 import traceback
 from collections import Counter
@@ -33,7 +34,9 @@ log = logging.getLogger("dataspace_assets.harvest")
 
 AUTOARCHIVE_GRACE_DAYS = 7
 PREVIEW_MAX_ITEMS = 20
-CHUNK_SIZE = 50
+CHUNK_SIZE = 50  # items mapped and saved together (one transaction)
+RUN_CHUNK_SIZE = 2500  # items per process_chunk call in run_job: the backend is rebuilt once per call
+_SPACE = re.compile(r"\s")
 
 Progress = Callable[[int, int], None]  # (items just processed, items total when known else 0)
 
@@ -50,7 +53,7 @@ class JobReport:
 
 def is_uri(value: str | None) -> bool:
     """Whether a remote id is a URI (it then identifies a dataset across sources)."""
-    if not value or any(c.isspace() for c in value):
+    if not value or _SPACE.search(value):
         return False
     parsed = urlparse(value)
     return bool(parsed.scheme and (parsed.netloc or parsed.scheme == "urn"))
@@ -345,6 +348,7 @@ def _map_dataset(
     dataset = backend.process_dataset(_ref(item), _start_record(source, existing, DatasetRecord))
     _check_mapped(dataset, "dataset", licence_ids)
     _stamp(dataset.harvest, backend, source, item.remote_id)
+    dataset.harvest.source_url = source.url  # on datasets too, as udata 17.18 (spec 1.5)
     dataset.archived = None
     return dataset
 
@@ -459,13 +463,14 @@ def process_chunk(
     job, source, backend = _rebuild(catalog, job_id)
     if job.status != "processing":  # one write per job, not one per chunk
         catalog.update_job(job_id, status="processing")
-    items = catalog.get_items(job_id, ids=item_ids)
+    items = [i for i in catalog.get_items(job_id, ids=item_ids) if i.kind == "dataset"]
+    licence_ids = catalog.license_ids()
+    outcomes: list[ItemOutcome] = []
     with _gc_spares_the_listing():
-        outcomes = _process_items(
-            catalog, source, backend, [i for i in items if i.kind == "dataset"], licence_ids=catalog.license_ids(),
-            progress=progress,
-        )
-        _recount_now_and_then(catalog, job_id)  # the chunk is saved at once; the counters follow for progress
+        # A large chunk (one Dagster step) is saved 50 items at a time: progress shows and a crash loses little.
+        for part in _in_chunks(items):
+            outcomes += _process_items(catalog, source, backend, part, licence_ids=licence_ids, progress=progress)
+            _recount_now_and_then(catalog, job_id)  # the part is saved at once; the counters follow for progress
     _flush_job_errors(catalog, job_id, backend)
     return dict(Counter(o.status for o in outcomes))
 
@@ -583,7 +588,9 @@ def run_job(
     grace_days: int = AUTOARCHIVE_GRACE_DAYS,
 ) -> JobReport:
     """Harvest a source synchronously in this process (initialize, every chunk, finalize)."""
-    job_id, chunks = initialize_job(catalog, source, max_items=max_items, dry_run=dry_run, run_id=run_id)
+    job_id, chunks = initialize_job(
+        catalog, source, max_items=max_items, dry_run=dry_run, run_id=run_id, chunk_size=RUN_CHUNK_SIZE
+    )
     job = catalog.get_job(job_id)
     assert job is not None
     if progress:

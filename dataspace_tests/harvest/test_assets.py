@@ -39,8 +39,9 @@ def test_definitions_load_the_partitioned_asset_and_sensor(tmp_settings: Setting
     assert ops == {"catalog__harvest"}
 
 
-def test_materializing_a_partition_runs_a_job(setup) -> None:
+def test_materializing_a_partition_runs_a_job(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     catalog, job, instance = setup
+    monkeypatch.setenv("DATASPACE_HARVEST_CHUNK_SIZE", "50")  # the default (2,500) would make one step
     source = actions.create_source(
         catalog, backend="factory", url="http://portal.test/", name="Portal", validation_state="accepted",
         config={"count": 120, "crash": ["7"], "dataservices": ["api"]},
@@ -50,7 +51,7 @@ def test_materializing_a_partition_runs_a_job(setup) -> None:
         instance=instance, partition_key=source.id, tags=run_tags(source.id, source.slug, source.domain)
     )
     assert result.success
-    # three chunks of at most 50 dataset items fanned out
+    # three chunks of at most 50 dataset items fanned out (DATASPACE_HARVEST_CHUNK_SIZE)
     process_steps = {e.step_key for e in result.all_events if e.is_step_success and "harvest_process" in e.step_key}
     assert len(process_steps) == 3
     materialization = _materialization(result)
@@ -140,6 +141,7 @@ def test_steps_in_separate_processes_rebuild_the_backend_from_the_job(
 
     catalog, _job, instance = setup
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(plugin_path), str(PROJECT_ROOT)]))
+    monkeypatch.setenv("DATASPACE_HARVEST_CHUNK_SIZE", "50")  # two chunks, as the default would make one
     source = actions.create_source(
         catalog, backend="factory", url="http://portal.test/", name="P", validation_state="accepted",
         config={"count": 60, "dataservices": ["api"]},
@@ -158,3 +160,19 @@ def test_steps_in_separate_processes_rebuild_the_backend_from_the_job(
     assert (job.status, job.items_by_status["done"]) == ("done", 61)
     # the description proves process_dataset saw the job_data written by initialize in another process
     assert {d.description for d in catalog.list_datasets()} == {"Made up from http://portal.test/ (60 listed)"}
+
+
+def test_a_harvest_is_a_few_large_in_process_steps(setup) -> None:
+    catalog, job, instance = setup
+    assert job.executor_def is dg.in_process_executor  # the parsed remote stays in the run's memory
+    source = actions.create_source(
+        catalog, backend="factory", url="http://portal.test/", name="Large", validation_state="accepted",
+        config={"count": 120},
+    )
+    add_partitions(instance, [source.id])
+    result = job.execute_in_process(instance=instance, partition_key=source.id, tags=run_tags(source.id, source.slug, source.domain))
+    assert result.success
+    process_steps = {e.step_key for e in result.all_events if e.is_step_success and "harvest_process" in e.step_key}
+    assert process_steps == {"catalog__harvest.harvest_process[chunk_0]"}  # 120 items: one step of up to 2,500
+    [harvest_job] = catalog.list_jobs(source.id)
+    assert harvest_job.items_by_status["done"] == 120 and harvest_job.status == "done"

@@ -27,6 +27,7 @@ from dataspace_assets.harvest.dcat.mapping import (
     remote_id_of,
 )
 from dataspace_assets.harvest.dcat.namespaces import DCT, FOAF, XSD
+from dataspace_assets.harvest.dcat.oxigraph import is_graph
 from dataspace_assets.harvest.dcat.rdf import RdfParseError, parse_graph
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
@@ -112,7 +113,14 @@ class CswDcatBackend(DcatBackend):
 
     def _record_graph(self, record: ET.Element, start: int, index: int) -> Graph:
         data = ET.tostring(record, encoding="utf-8")
-        return parse_graph(data, "xml", url=f"{self.source.url}#record-{start + index}", max_triples=self.max_triples)
+        # No base: a relative rdf:about stays the bare identifier, as in udata (no invented uri or remote_url).
+        return parse_graph(
+            data,
+            "xml",
+            url=f"{self.source.url}#record-{start + index}",
+            max_triples=self.max_triples,
+            resolve_relative=False,
+        )
 
     def _page(self, start: int) -> list[Any]:
         """The records of a page as graphs (or error strings), cached for the job."""
@@ -190,7 +198,7 @@ class CswDcatBackend(DcatBackend):
             raise HarvestValidationError(item.kwargs["broken"])
         graphs = self._page(int(item.kwargs.get("start", 1)))
         index = int(item.kwargs.get("record", 0))
-        if index >= len(graphs) or not isinstance(graphs[index], Graph):
+        if index >= len(graphs) or not is_graph(graphs[index]):
             raise HarvestValidationError(f"record {item.remote_id} is no longer in the CSW answer")
         return graphs[index]
 

@@ -26,8 +26,9 @@ from dataspace_assets.harvest.dcat.mapping import (
     remote_id_of,
 )
 from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, default_max_triples, limits_config_errors
+from dataspace_assets.harvest.dcat.oxigraph import TripleGraph
 from dataspace_assets.harvest.dcat.paging import next_page_url
-from dataspace_assets.harvest.dcat.rdf import format_from_mime, format_from_url, parse_graph
+from dataspace_assets.harvest.dcat.rdf import URIS_TO_REPLACE, format_from_mime, format_from_url, parse_graph
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 from dataspace_assets.net.http import http_config_errors
 
@@ -157,7 +158,10 @@ class DcatBackend(BaseBackend):
         """A remote JSON-LD context, fetched through the guarded client (config `jsonld_contexts` may redirect it)."""
         cache = self.__dict__.setdefault("_contexts", {})
         if url not in cache:
-            target = (self.config.get("jsonld_contexts") or {}).get(url, url)
+            # Keyed by the URL the document names; the rewritten URL (URIS_TO_REPLACE) is accepted as well.
+            contexts = self.config.get("jsonld_contexts") or {}
+            original = next((old for old, new in URIS_TO_REPLACE.items() if new == url), url)
+            target = contexts.get(original) or contexts.get(url) or url
             response = self.http.get(target)
             try:
                 cache[url] = response.json()
@@ -190,11 +194,11 @@ class DcatBackend(BaseBackend):
         if key and not key.startswith("_:"):
             node = URIRef(key)
             if (node, None, None) in graph:
-                return graph, node
+                return graph, graph.canonical(node) if isinstance(graph, TripleGraph) else node
         elif key:
             node = BNode(key[2:])
             if (node, None, None) in graph:
-                return graph, node
+                return graph, graph.canonical(node) if isinstance(graph, TripleGraph) else node
         # Blank-node ids change when a page is parsed again: find the record by its identifier instead.
         for node in finder(graph):
             if remote_id_of(graph, node) == item.remote_id or (item.kind == "dataservice" and str(node) == item.remote_id):

@@ -56,14 +56,22 @@ def _parse_dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
     """Dates and datetimes to ISO strings, recursively, for JSON columns."""
+    kind = type(value)
+    if kind in _PLAIN:  # most values: checked by exact type first (the store's hot path)
+        return value
+    if kind is dict:
+        return {k: (v if type(v) in _PLAIN else jsonable(v)) for k, v in value.items()}
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else jsonable(v) for v in value]
     return value
 
 

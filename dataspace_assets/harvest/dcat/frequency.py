@@ -25,8 +25,8 @@ DC_FREQUENCIES.update(
 EU_FREQUENCIES = {
     "UNKNOWN": "unknown",
     "UPDATE_CONT": "continuous",
-    "CONT": "continuous",
-    "1MIN": "minutely",
+    "CONT": "severalTimesADay",  # "continuous" is UPDATE_CONT only, as in udata's table
+    "1MIN": "oneMinute",
     "5MIN": "fiveMinutes",
     "10MIN": "tenMinutes",
     "15MIN": "fifteenMinutes",
@@ -64,6 +64,8 @@ EU_FREQUENCIES = {
     "NOT_PLANNED": "notPlanned",
     "OTHER": "other",
 }
+# The catalogue's frequency values (udata's list): every mapping above lands in it.
+FREQUENCIES = frozenset(EU_FREQUENCIES.values()) | frozenset(DC_FREQUENCIES.values())
 _EU_BY_LOWER = {k.lower(): v for k, v in EU_FREQUENCIES.items()}
 
 

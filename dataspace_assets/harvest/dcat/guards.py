@@ -31,6 +31,14 @@ class ContextRefused(HarvestException):
 class TripleLimitExceeded(HarvestException):
     """A page holds more triples than the source allows."""
 
+    @classmethod
+    def on_page(cls, url: str, limit: int) -> "TripleLimitExceeded":
+        """The error of a page that went past `limit` triples, naming the config key."""
+        return cls(
+            f'{url}: more than {limit} triples on one page (config "max_triples", '
+            "by default max_bytes / 400): the page was not loaded"
+        )
+
 
 def default_max_triples(max_bytes: int) -> int:
     """The triple limit of a page when the config sets none: derived from the body-size cap `max_bytes`."""
@@ -145,10 +153,7 @@ class _BoundedMemory(Memory):
     def add(self, triple, context, quoted=False):  # type: ignore[no-untyped-def, override]
         self._count += 1
         if self._count > self._limit:
-            raise TripleLimitExceeded(
-                f'{self._url}: more than {self._limit} triples on one page (config "max_triples", '
-                'by default max_bytes / 400): the page was not loaded'
-            )
+            raise TripleLimitExceeded.on_page(self._url, self._limit)
         return super().add(triple, context, quoted)
 
 

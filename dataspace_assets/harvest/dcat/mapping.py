@@ -14,9 +14,11 @@ from rdflib.term import Node
 
 from dataspace_assets.harvest.dcat.contacts import contacts_from_rdf
 from dataspace_assets.harvest.dcat.frequency import frequency_from_rdf
+from dataspace_assets.harvest.dcat.oxigraph import TripleGraph
 from dataspace_assets.harvest.dcat.namespaces import (
     DCAT,
     DCT,
+    DQV,
     FOAF,
     GEODCAT,
     RDF,
@@ -59,8 +61,9 @@ TRANSLATIONS = {
     "fr": {"nameless": "Ressource sans nom", "format": "Ressource {format}"},
     "en": {"nameless": "Nameless resource", "format": "{format} resource"},
 }
+SDMX_UNIT = URIRef("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure")
+_SPACE = re.compile(r"\s")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s")  # the characters str.isspace() accepts, found in C instead of per character
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,9 @@ class NodeCache:
         return getattr(self.graph, name)
 
 
-def cached(graph: Graph | NodeCache) -> NodeCache:
-    """The graph behind a per-record property cache."""
-    return graph if isinstance(graph, NodeCache) else NodeCache(graph)
+def cached(graph: Graph | NodeCache | TripleGraph) -> NodeCache | TripleGraph:
+    """The graph behind a per-record property cache (an Oxigraph page is indexed by subject already)."""
+    return graph if isinstance(graph, (NodeCache, TripleGraph)) else NodeCache(graph)
 
 
 def now_utc() -> datetime:
@@ -178,7 +181,7 @@ def not_in_future(value: datetime | None) -> datetime | None:
 
 def is_valid_url(value: str | None) -> bool:
     """Whether a string is an absolute http(s)/ftp URL with a plausible host and no whitespace."""
-    if not value or _WHITESPACE.search(value):
+    if not value or _SPACE.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -490,6 +493,40 @@ def licence_candidates(graph: Graph, node: Node) -> list[str]:
     return list(dict.fromkeys(candidates))
 
 
+DQV_SCALE = "http://data.europa.eu/930/spatialResolutionAsScale"
+DQV_DISTANCE = "http://data.europa.eu/930/spatialResolutionAsDistance"
+UNITS = {"metre": "m", "meter": "m", "m": "m", "kilometre": "km", "kilometer": "km", "km": "km", "foot": "ft", "ft": "ft"}
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _as_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _dqv_resolution(graph: Graph, node: Node) -> str | None:
+    """A DQV measurement of the resolution: a scale 0.0001 → "1/10000", a distance → "N m" (or ft, km)."""
+    for measurement in graph.objects(node, DQV.hasQualityMeasurement):
+        metric = str(graph.value(measurement, DQV.isMeasurementOf) or "")
+        value = graph.value(measurement, DQV.value)
+        number = _number(str(value)) if value is not None else None
+        if number is None or number <= 0:
+            continue
+        if metric == DQV_SCALE:
+            denominator = 1 / number if number < 1 else number
+            return f"1/{_as_text(round(denominator, 6))}"
+        if metric == DQV_DISTANCE:
+            unit_term = graph.value(measurement, SDMX_UNIT) or graph.value(measurement, DQV.unit)
+            unit = UNITS.get(str(unit_term or "m").rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower(), "m")
+            return f"{_as_text(number)} {unit}"
+    return None
+
+
 def _spatial_resolution(graph: Graph, node: Node) -> str | None:
     values = []
     for term in graph.objects(node, DCAT.spatialResolutionInMeters):
@@ -498,7 +535,7 @@ def _spatial_resolution(graph: Graph, node: Node) -> str | None:
         except ValueError:
             continue
     if not values:
-        return None
+        return _dqv_resolution(graph, node)
     best = max(values)
     return f"{int(best) if best.is_integer() else best} m"
 
@@ -539,7 +576,8 @@ def dataset_from_rdf(
             dataset.temporal_coverage = coverage
             break
     spatial = spatial_from_rdf(graph, list(graph.objects(node, DCT.spatial)))
-    dataset.spatial = {"geom": spatial} if spatial else None
+    # udata's SpatialCoverage: no zone is guessed, and the granularity is "other" until one is set.
+    dataset.spatial = {"geom": spatial, "zones": [], "granularity": "other"} if spatial else None
     acronym = graph.value(node, SKOS.altLabel)
     dataset.acronym = str(acronym) if acronym is not None else None
     dataset.schema = schema_from_rdf(graph, node)
@@ -648,7 +686,8 @@ def dataservice_from_rdf(
         service.contact_points = contacts
     candidates = [t for p in (DCT.license, DCT.rights) for term in graph.objects(node, p) for t in term_texts(graph, term)]
     current = licenses.get(service.license) if service.license else None
-    found = licenses.guess(*candidates, default=current or licenses.default_license())
+    # Unlike a dataset, a dataservice without licence has none (udata gives it no "notspecified").
+    found = licenses.guess(*candidates, default=current)
     service.license = found.id if found else None
     service.tags = tags_from_rdf(graph, node, hvd_support=hvd_support, inspire_support=inspire_support)
     for dataset_id in match_served_datasets(graph, node, dataset_ids or {}):

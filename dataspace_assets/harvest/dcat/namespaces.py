@@ -5,6 +5,11 @@ from __future__ import annotations
 from rdflib import URIRef
 
 
+# Every term the mapping names, by IRI: the Oxigraph page reuses these very objects, so the mapping's
+# dictionary lookups match by identity instead of calling rdflib's (Python-level) term equality.
+KNOWN_TERMS: dict[str, URIRef] = {}
+
+
 class Vocabulary:
     """Terms of one RDF vocabulary (`DCAT.title`, `VCARD["hasEmail"]`), each made once and then cached."""
 
@@ -17,7 +22,7 @@ class Vocabulary:
     def __getattr__(self, name: str) -> URIRef:
         if name.startswith("_"):  # dunders and our own `_base` (while unpickling) are not terms
             raise AttributeError(name)
-        term = URIRef(self._base + name)
+        term = KNOWN_TERMS.setdefault(self._base + name, URIRef(self._base + name))
         setattr(self, name, term)
         return term
 

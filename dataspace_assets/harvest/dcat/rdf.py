@@ -13,6 +13,7 @@ from rdflib.util import guess_format
 
 from dataspace_assets.harvest.backends.base import HarvestException
 from dataspace_assets.harvest.dcat.guards import bounded_graph, resolve_jsonld_contexts
+from dataspace_assets.harvest.dcat.oxigraph import OX_FORMATS, parse_with_oxigraph
 
 # rdflib's extension table plus udata's additions (spec 2.1).
 EXTRA_EXTENSIONS = {"json": "json-ld", "jsonld": "json-ld", "xml": "xml"}
@@ -104,15 +105,28 @@ def parse_graph(
     url: str,
     fetch_context: Callable[[str], Any] | None = None,
     max_triples: int | None = None,
+    resolve_relative: bool = True,
+    parser: str = "auto",
 ) -> Graph:
-    """Parse one page into a graph; any failure is a job-level error naming the URL."""
+    """Parse one page into a graph; any failure is a job-level error naming the URL.
+
+    Oxigraph reads it first when it can (`parser="auto"`), rdflib otherwise or when Oxigraph fails;
+    `resolve_relative=False` keeps relative IRIs as written (CSW records: udata invents no address).
+    """
     if fmt not in PARSABLE:
         raise RdfParseError(f'{url}: unsupported RDF format "{fmt}"')
+    base = url if resolve_relative else None
+    if parser == "auto" and fmt in OX_FORMATS:
+        if fmt == "xml":
+            check_xml_safe(data, url)  # before Oxigraph, which expands internal entities
+        fast = parse_with_oxigraph(data, fmt, base=base, url=url, max_triples=max_triples)
+        if fast is not None:
+            return fast  # type: ignore[return-value]  # reads like a Graph for everything the mapping asks
     graph = bounded_graph(max_triples, url)
     try:
         if fmt in ("xml", "trix"):
             check_xml_safe(data, url)
-            graph.parse(data=data, format=fmt, publicID=url)
+            graph.parse(data=data, format=fmt, publicID=base)
         elif fmt == "json-ld":
             text = data.decode("utf-8-sig")
             for old, new in URIS_TO_REPLACE.items():
@@ -121,7 +135,7 @@ def parse_graph(
             document = inline_jsonld_contexts(document, fetch_context, url=url)
             graph.parse(data=json.dumps(document), format="json-ld", base=url)
         else:
-            graph.parse(data=data, format=fmt, publicID=url)
+            graph.parse(data=data, format=fmt, publicID=base)
     except HarvestException:
         raise
     except Exception as exc:  # rdflib raises many types (SAXParseException, BadSyntax, JSONDecodeError ...)

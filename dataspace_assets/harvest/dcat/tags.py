@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from rdflib import Graph, Literal, URIRef
@@ -31,6 +32,7 @@ INSPIRE_SCHEME_TITLE = "GEMET - INSPIRE themes, version 1.0"
 _APOSTROPHES = [["'", ""], ["’", ""], ["`", ""]]
 
 
+@functools.lru_cache(maxsize=8192)  # catalogues repeat their keywords: slugify each once
 def normalize_tag(text: str) -> str | None:
     """Lower-case slug of a tag (apostrophes dropped), cut at 96 characters; None when shorter than 3."""
     tag = slugify(text, replacements=_APOSTROPHES)

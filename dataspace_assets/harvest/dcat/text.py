@@ -30,6 +30,16 @@ def has_html(text: str) -> bool:
     return sniffer.found
 
 
+_PRE = re.compile(r"(<pre\b.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def collapse_html_whitespace(html: str) -> str:
+    """Whitespace runs (source newlines included) as one space, as a browser shows them; `<pre>` kept as is."""
+    parts = _PRE.split(html)
+    return "".join(part if index % 2 else _WHITESPACE.sub(" ", part) for index, part in enumerate(parts))
+
+
 def html_to_markdown(text: str | None) -> str:
     """Markdown for an HTML text; a plain text is only stripped."""
     if not text:
@@ -37,5 +47,5 @@ def html_to_markdown(text: str | None) -> str:
     text = text.strip()
     if not has_html(text):
         return text
-    markdown = markdownify(text, heading_style="ATX", bullets="*", strong_em_symbol="*")
+    markdown = markdownify(collapse_html_whitespace(text), heading_style="ATX", bullets="*", strong_em_symbol="*")
     return re.sub(r"\n{3,}", "\n\n", markdown).strip()

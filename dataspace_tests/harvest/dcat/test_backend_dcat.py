@@ -256,6 +256,14 @@ def test_series(harvester) -> None:
     assert harvester.catalog.count("datasets") == 1
 
 
+def test_jsonld_contexts_keyed_by_the_documents_own_context_url(harvester) -> None:
+    pod = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"  # what evian.json names as @context
+    config = {"jsonld_contexts": {pod: harvester.server.url("udata/dcat-historical/context.jsonld")}}
+    report = harvester.run("udata/dcat/evian.json", config=config, name="evian by own url")
+    assert report.job.status == "done" and statuses(report) == {"done": 8}
+    assert ("GET", "/udata/dcat-historical/context.jsonld") in [(m, p) for m, p, _ in harvester.server.requests]
+
+
 def test_evian_with_an_offline_context(harvester) -> None:
     pod = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
     from dataspace_assets.harvest.dcat.rdf import URIS_TO_REPLACE
