@@ -9,7 +9,13 @@ from typing import Any
 
 import dagster as dg
 
-from dataspace_assets.dataspace.config import CollectorConfig, components_package, import_problem, load_class
+from dataspace_assets.dataspace.config import (
+    CollectorConfig,
+    HarvesterConfig,
+    components_package,
+    import_problem,
+    load_class,
+)
 from dataspace_assets.dataspace.schedules import cron_step_seconds, period_boundary_passed, plan
 from dataspace_assets.storage.resources import DataspaceStore
 from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
@@ -90,9 +96,10 @@ def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
     return _collect
 
 
-def instantiate(collector: CollectorConfig, package: str) -> Any:
+def instantiate(collector: CollectorConfig | HarvesterConfig, package: str) -> Any:
     """The collector's component, its class imported now (lazily, per component) and given its settings."""
-    where = f"collector {collector.full_name} ({collector.file_label} [{collector.table}])"
+    # Harvesters are instantiated the same way: the message names the component's kind.
+    where = f"{collector.kind} {collector.full_name} ({collector.file_label} [{collector.table}])"
     try:
         cls = collector.component_class or load_class(collector.path, package, collector.root)
     except Exception as exc:  # a broken module fails this component only, with the same line as validation
@@ -128,6 +135,7 @@ def collect(
     component = instantiate(collector, package)
     component.name = collector.full_name
     component.run_time = moment = run_time(context)
+    history = store_history(context, collector, store_resource, component)
     result = component.run()
     if result is None:
         context.log.info(f"{collector.full_name} returned None: nothing stored")
@@ -146,6 +154,7 @@ def collect(
     context.log.info(f"{collector.full_name}: stored {data.size} bytes at {data.location}")
     return dg.MaterializeResult(
         metadata={
+            **({"dataspace/history_items": dg.MetadataValue.int(history)} if history else {}),
             "dataspace/stored": True,
             "dagster/uri": dg.MetadataValue.url(data.location),
             "dataspace/hash": data.hash,
@@ -156,6 +165,35 @@ def collect(
             "preview": dg.MetadataValue.md(preview(data, payload)),
         }
     )
+
+
+def store_history(
+    context: dg.AssetExecutionContext, collector: CollectorConfig, store_resource: DataspaceStore, component: Any
+) -> int:
+    """On a collector's first run, store the past items its optional `history()` yields (date, result).
+
+    Nothing is stored while the collector has items already, so a retried or repeated run adds no copies.
+    """
+    history = getattr(component, "history", None)
+    if not callable(history):
+        return 0
+    store = store_resource.get_store()
+    if store.count(collector.full_name) or store.last_date(collector.full_name) is not None:
+        return 0
+    stored = 0
+    for date, result in history():
+        if result is None:
+            continue
+        try:
+            payload = serialise(result)
+        except UnsupportedPayload as exc:
+            raise dg.Failure(
+                description=f"collector {collector.full_name} ({collector.path}) history {exc}", allow_retries=False
+            ) from exc
+        store.write(collector.full_name, payload, date=date, content_type=collector.content_type)
+        stored += 1
+    context.log.info(f"{collector.full_name}: first run, stored {stored} history item(s)")
+    return stored
 
 
 def collector_trigger(

@@ -33,9 +33,20 @@ def build_defs(settings: Settings) -> dg.Definitions:
             schedules.append(trigger)
         elif trigger is not None:
             sensors.append(trigger)
+    assets.extend(harvester_defs(config.harvesters, sensors))
     return dg.Definitions(
         assets=assets,
         schedules=schedules,
         sensors=sensors,
         resources={STORE_KEY: DataspaceStore.from_settings(settings)},
     )
+
+
+def harvester_defs(harvesters: list, sensors: list[dg.SensorDefinition]) -> list[dg.AssetsDefinition]:
+    """One asset per harvester (eager automation, SCHEDULE as an extra tick) and the backlog sensor."""
+    from dataspace_assets.dataspace.harvesters import backlog_sensor, harvester_asset
+
+    built = {h.full_name: harvester_asset(h) for h in harvesters}
+    if built:
+        sensors.append(backlog_sensor(harvesters, built))
+    return list(built.values())
