@@ -32,6 +32,7 @@ class MainJobReport:
     materialized: list[Materialized] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    orphan_blobs: int = 0  # blobs no index row points at (`dataspace storage check`)
 
     @property
     def ok(self) -> bool:
@@ -115,7 +116,20 @@ def run_main_job(
                 raise_on_error=False,
             )
             _record(report, result, partition_key)
+    report.orphan_blobs = count_orphan_blobs(settings)
     return report
+
+
+def count_orphan_blobs(settings: Settings) -> int:
+    """Blobs left by a crash between a blob and its row (the summary mentions them)."""
+    from dataspace_assets.dataspace.storage_check import check_storage
+    from dataspace_assets.storage.store import DataStore
+
+    store = DataStore.from_settings(settings)
+    try:
+        return len(check_storage(store).orphans)
+    finally:
+        store.close()
 
 
 def format_report(report: MainJobReport, settings: Settings) -> str:
@@ -128,6 +142,11 @@ def format_report(report: MainJobReport, settings: Settings) -> str:
         lines.append(f"skipped (no partitions yet): {', '.join(report.skipped)}")
     for failure in report.failures:
         lines.append(f"FAILED {failure}")
+    if report.orphan_blobs:
+        lines.append(
+            f"storage: {report.orphan_blobs} orphan blob(s) left by an interrupted write "
+            "(`dataspace storage check --repair` removes them)"
+        )
     lines += [
         "",
         "data:",
