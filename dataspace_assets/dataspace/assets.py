@@ -16,7 +16,7 @@ from dataspace_assets.dataspace.config import (
     import_problem,
     load_class,
 )
-from dataspace_assets.dataspace.schedules import cron_step_seconds, period_boundary_passed, plan
+from dataspace_assets.dataspace.schedules import Period, cron_step_seconds, period_boundary_passed, plan
 from dataspace_assets.storage.resources import DataspaceStore
 from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
 
@@ -24,6 +24,14 @@ STORE_KEY = "dataspace_store"
 RUN_TIME_TAG = "dataspace/run_time"
 SCHEDULED_TAG = "dagster/scheduled_execution_time"
 PREVIEW_BYTES = 2000
+COLLECTOR_TAG = "dataspace/collector"
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 def asset_key(full_name: str) -> dg.AssetKey:
@@ -75,6 +83,7 @@ def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
             "dataspace/data_format": collector.data_format,
             "dataspace/schedule": collector.schedule_text or "none (materialize by hand)",
         },
+        freshness_policy=freshness(collector),
     )
     retry = (
         dg.RetryPolicy(max_retries=collector.retries, delay=collector.retry_delay or None)
@@ -94,6 +103,18 @@ def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
         return collect(context, collector, getattr(context.resources, STORE_KEY), package)
 
     return _collect
+
+
+def freshness(collector: CollectorConfig) -> dg.FreshnessPolicy | None:
+    """Freshness derived from SCHEDULE: warn after 1.5 periods without a run, fail after 2 (plus a minute)."""
+    if collector.schedule is None or not collector.schedule_enabled:
+        return None
+    period = collector.schedule.seconds if isinstance(collector.schedule, Period) else 86400
+    # Dagster's freshness needs windows of a minute or more: sub-minute collectors get those floors.
+    warn = max(1.5 * period, 60)
+    return dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(seconds=max(2 * period + 60, warn + 60)), warn_window=timedelta(seconds=warn)
+    )
 
 
 def instantiate(collector: CollectorConfig | HarvesterConfig, package: str) -> Any:
@@ -215,12 +236,24 @@ def collector_trigger(
             default_status=_sensor_status(collector),
             description=description,
         )
-        def _tick(context: dg.SensorEvaluationContext) -> dg.RunRequest:
+        def _tick(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+            # A sub-minute period can outrun its runs: skip the tick while the previous one is queued or
+            # running, so the run queue stays bounded (a 2s collector once queued runs without end).
+            busy = context.instance.get_runs(
+                filters=dg.RunsFilter(tags={COLLECTOR_TAG: collector.full_name}, statuses=UNFINISHED), limit=1
+            )
+            if busy:
+                return dg.SkipReason(
+                    f"{collector.full_name}: run {busy[0].run_id} is still {busy[0].status.value.lower()}; tick skipped"
+                )
             now = datetime.now(UTC)
             slot = int(now.timestamp()) // interval
             moment = datetime.fromtimestamp(slot * interval, UTC)
             # One run per period slot, even if the sensor is evaluated twice within it.
-            return dg.RunRequest(run_key=f"{collector.full_name}:{slot}", tags={RUN_TIME_TAG: moment.isoformat()})
+            return dg.RunRequest(
+                run_key=f"{collector.full_name}:{slot}",
+                tags={RUN_TIME_TAG: moment.isoformat(), COLLECTOR_TAG: collector.full_name},
+            )
 
         return _tick
 

@@ -274,12 +274,12 @@ class HarvesterRun:
 
     # ------------------------------------------------------------------ running
 
-    def process(self, window: Window, progress: Progress) -> bool:
-        """Derive and store one window; False when a dependency makes it wait."""
+    def process(self, window: Window, progress: Progress) -> Cursor | None:
+        """Derive and store one window: the cursor after it, or None when a dependency makes it wait."""
         dependencies = self.dependencies(window.date)
         if isinstance(dependencies, Wait):
             progress.waiting = dependencies
-            return False
+            return None
         outputs = self.derive(window, dependencies)
         written = write_window(self.store, self.h.full_name, outputs, replace=[window.key] if window.replaces else None)
         progress.windows += 1
@@ -292,7 +292,8 @@ class HarvesterRun:
             else:
                 progress.outputs += 1
                 progress.last, progress.last_payload = data, output.payload
-        return True
+        # The window's last row is the harvester's newest (windows go oldest first): the new cursor.
+        return Cursor(outputs[-1].date, outputs[-1].source_id, outputs[-1].window_key)
 
     def catch_up(self, progress: Progress, *, limit: int, until: datetime | None = None) -> Cursor | None:
         """Derive pending windows from the cursor, oldest first, at most `limit`; the cursor afterwards."""
@@ -308,10 +309,11 @@ class HarvesterRun:
             if done >= limit:
                 progress.backlog = True
                 return cursor
-            if not self.process(planned, progress):
+            moved = self.process(planned, progress)
+            if moved is None:
                 return cursor
             done += 1
-            cursor = harvester_cursor(self.store, self.h.full_name)
+            cursor = moved
 
     def rederive(self, progress: Progress, start: datetime, end: datetime) -> None:
         """Re-derive the stored windows of [start, end) (a partition range), replacing their outputs."""
@@ -447,9 +449,10 @@ def harvester_asset(harvester: HarvesterConfig) -> dg.AssetsDefinition:
         specs=[spec],
         name=f"dataspace__{harvester.full_name}",
         retry_policy=retry,
-        # The harvester's own pool (POOL, or one named after it): `dagster instance concurrency set` limits it
-        # in the UI; the store lock (storage/locks.py) keeps it to one run at a time whatever the pool says.
-        pool=harvester.pool or f"dataspace_harvester_{harvester.full_name}",
+        # One run at a time per harvester is the store lock's job (storage/locks.py): it covers command-line
+        # runs and is freed by a kill -9, where a pool slot of a killed run stays claimed. POOL stays for
+        # limiting calls to an outside API.
+        pool=harvester.pool,
         op_tags={HARVESTER_TAG: harvester.full_name},
         check_specs=[dg.AssetCheckSpec(LAG_CHECK, asset=key, description="Pending source items not derived yet")],
         backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
