@@ -346,3 +346,16 @@ def test_time_window_lag_counts_rows_of_ended_windows(write, settings, store) ->
     run = HarvesterRun(_harvester(settings, "a_h"), store, now=at(130))
     assert run.lag(None) == (2, 120.0)
     assert timedelta(seconds=run.lag(None)[1]) == timedelta(minutes=2)
+
+
+def test_the_automation_sensor_of_the_code_location_targets_every_harvester(project_settings) -> None:
+    from dataspace_assets.definitions import build_definitions
+
+    defs = build_definitions(project_settings)
+    sensor = defs.resolve_sensor_def("dataspace_automation")
+    graph = defs.resolve_asset_graph()
+    targeted = sensor.asset_selection.resolve(graph)
+    harvesters = {dg.AssetKey(["dataspace", f"example_air_quality_{n}"]) for n in ("hourly", "peaks", "alerts")}
+    assert harvesters <= targeted
+    assert all(graph.get(k).automation_condition is not None for k in harvesters)
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
