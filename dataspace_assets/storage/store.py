@@ -317,7 +317,8 @@ def _rows_query(
         if row_id is None:
             query = query.where(table.c.date > date)
         else:
-            query = query.where(sa.or_(table.c.date > date, sa.and_(table.c.date == date, table.c.id > row_id)))
+            # `date >= d` lets the date index bound the scan; the OR only filters the rows at d itself.
+            query = query.where(table.c.date >= date).where(sa.or_(table.c.date > date, table.c.id > row_id))
     if since is not None:
         query = query.where(table.c.date >= as_utc(since))
     if before is not None:
