@@ -95,3 +95,24 @@ def test_harvester_run_keys_and_defaults(configs) -> None:
 def test_harvester_run_key_problems(configs, extra, expected) -> None:
     configs.toml("a.toml", collector("src") + harvester("h", "src", **extra))
     assert configs.problems() == [f"{F}: [harvesters.h] {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "warn", "fail"),
+    [('"10m"', 900, 1260), ('"2s"', 60, 120), ('"04:20"', 129600, 172860)],
+)
+def test_collector_freshness_is_derived_from_its_schedule(configs, tmp_settings, schedule, warn, fail) -> None:
+    import dagster as dg
+
+    from dataspace_assets.dataspace.definitions import build_defs
+
+    configs.toml("a.toml", collector("feed", SCHEDULE=schedule) + collector("manual") + collector("off", SCHEDULE=schedule, SCHEDULE_ENABLED="false"))
+    defs = build_defs(tmp_settings)
+
+    def policy(name):
+        key = dg.AssetKey(["dataspace", name])
+        return defs.resolve_assets_def(key).get_asset_spec(key).freshness_policy
+
+    found = policy("a_feed")
+    assert (found.warn_window.to_timedelta().total_seconds(), found.fail_window.to_timedelta().total_seconds()) == (warn, fail)
+    assert policy("a_manual") is None and policy("a_off") is None
