@@ -125,11 +125,14 @@ def count_orphan_blobs(settings: Settings) -> int:
     from dataspace_assets.dataspace.storage_check import check_storage
     from dataspace_assets.storage.store import DataStore
 
-    store = DataStore.from_settings(settings)
     try:
-        return len(check_storage(store).orphans)
-    finally:
-        store.close()
+        store = DataStore.from_settings(settings)
+        try:
+            return len(check_storage(store).orphans)
+        finally:
+            store.close()
+    except Exception:  # the summary must not fail on it: `dataspace storage check` reports the cause
+        return 0
 
 
 def format_report(report: MainJobReport, settings: Settings) -> str:

@@ -50,6 +50,7 @@ from dataspace_assets.storage.store import (
 
 HARVESTER_TAG = "dataspace/harvester"
 REBUILD_TAG = "dataspace/rebuild_from"  # ISO date-time, or "all": re-derive every window after it
+CATCH_UP_TAG = "dataspace/catch_up"  # a follow-up run of the backlog sensor: catch up, re-derive nothing
 LAG_CHECK = "lag"
 UNBOUNDED = 10**9
 
@@ -466,7 +467,7 @@ def harvester_asset(harvester: HarvesterConfig) -> dg.AssetsDefinition:
 
 def _automation_run(context: dg.AssetExecutionContext) -> bool:
     tags = context.run.tags if context.run else {}
-    return any(tag in tags for tag in ("dagster/auto_materialize", "dagster/from_automation_condition"))
+    return any(tag in tags for tag in ("dagster/auto_materialize", "dagster/from_automation_condition", CATCH_UP_TAG))
 
 
 def _rebuild_from(context: dg.AssetExecutionContext, harvester: HarvesterConfig) -> datetime | None | bool:
@@ -590,7 +591,7 @@ def backlog_sensor(harvesters: list[HarvesterConfig], assets: dict[str, dg.Asset
                     run_key=f"{h.full_name}:{cursor}",  # one follow-up per cursor position
                     asset_selection=[asset_key(h.full_name)],
                     partition_key=partition,
-                    tags={HARVESTER_TAG: h.full_name},
+                    tags={HARVESTER_TAG: h.full_name, CATCH_UP_TAG: "true"},
                 )
             )
         return requests or dg.SkipReason("no harvester has a backlog")

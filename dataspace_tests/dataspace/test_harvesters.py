@@ -359,3 +359,20 @@ def test_the_automation_sensor_of_the_code_location_targets_every_harvester(proj
     assert harvesters <= targeted
     assert all(graph.get(k).automation_condition is not None for k in harvesters)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_backlog_sensor_continues_a_bounded_catch_up(write, settings, dagster_instance, store) -> None:
+    write(harvester_toml("h", "src", MAX_WINDOWS=2))
+    for s in range(3):
+        put(store, "a_src", s)
+    defs = build_defs(settings)
+    sensor = defs.resolve_sensor_def("dataspace_harvester_backlog")
+    context = dg.build_sensor_context(instance=dagster_instance, definitions=defs)
+    assert isinstance(sensor(context), dg.SkipReason)  # nothing ran yet
+    first = meta(materialize(settings, dagster_instance, "a_h"))
+    (request,) = sensor(dg.build_sensor_context(instance=dagster_instance, definitions=defs))
+    assert request.run_key == f"a_h:{first['dataspace/cursor_after']}"
+    assert request.asset_selection == [dg.AssetKey(["dataspace", "a_h"])]
+    materialize(settings, dagster_instance, "a_h", tags=request.tags)
+    assert isinstance(sensor(dg.build_sensor_context(instance=dagster_instance, definitions=defs)), dg.SkipReason)
+    assert [s for s, _ in outputs(store, "a_h")] == [0, 1, 2]
