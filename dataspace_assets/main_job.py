@@ -37,6 +37,7 @@ class MainJobReport:
     materialized: list[Materialized] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    orphan_blobs: int = 0  # blobs no index row points at (`dataspace storage check`)
 
     @property
     def ok(self) -> bool:
@@ -132,6 +133,7 @@ def run_main_job(
             )
             _record(report, result, partition_key)
     _run_parquet_levels(parquet, job, instance, settings, report, echo)
+    report.orphan_blobs = count_orphan_blobs(settings)
     return report
 
 
@@ -171,6 +173,21 @@ def _run_parquet_levels(levels: list, job, instance, settings: Settings, report:
         store.close()
 
 
+def count_orphan_blobs(settings: Settings) -> int:
+    """Blobs left by a crash between a blob and its row (the summary mentions them)."""
+    from dataspace_assets.dataspace.storage_check import check_storage
+    from dataspace_assets.storage.store import DataStore
+
+    try:
+        store = DataStore.from_settings(settings)
+        try:
+            return len(check_storage(store).orphans)
+        finally:
+            store.close()
+    except Exception:  # the summary must not fail on it: `dataspace storage check` reports the cause
+        return 0
+
+
 def format_report(report: MainJobReport, settings: Settings) -> str:
     """The short summary printed after the main job."""
     lines = [f"materialized {len(report.materialized)} asset(s) in {len(report.run_ids)} run(s):"]
@@ -181,6 +198,11 @@ def format_report(report: MainJobReport, settings: Settings) -> str:
         lines.append(f"skipped (no partitions yet): {', '.join(report.skipped)}")
     for failure in report.failures:
         lines.append(f"FAILED {failure}")
+    if report.orphan_blobs:
+        lines.append(
+            f"storage: {report.orphan_blobs} orphan blob(s) left by an interrupted write "
+            "(`dataspace storage check --repair` removes them)"
+        )
     lines += [
         "",
         "data:",

@@ -34,7 +34,8 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
     assert report.ok, report.failures
     assert echoed[0] == "declared harvest sources synced: 1"
     by_asset = {item.asset: item for item in report.materialized}
-    assert set(by_asset) == {"dataspace/example_air_quality", "catalog/harvest", "catalog/dcat"}
+    harvesters = {f"dataspace/example_air_quality_{n}" for n in ("hourly", "peaks", "alerts")}
+    assert set(by_asset) == {"dataspace/example_air_quality", "catalog/harvest", "catalog/dcat", *harvesters}
     collector = by_asset["dataspace/example_air_quality"]
     store = DataStore.from_settings(settings)
     try:
@@ -42,9 +43,21 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
     finally:
         store.close()
     assert by_asset["catalog/harvest"].detail == "source example-city: job done, items 3 done"
+    # The harvester chain derived items from the collector's simulated day of history.
+    store = DataStore.from_settings(settings)
+    try:
+        # Every clock hour that has ended: 23 or 24 of them, by where the day of history starts in its hour.
+        assert store.count("example_air_quality_hourly") in (23, 24)
+        assert store.count("example_air_quality_peaks") == 24
+        for name in harvesters:
+            assert by_asset[name].uri == store.latest(name.split("/")[1]).location
+    finally:
+        store.close()
+    assert report.orphan_blobs == 0
 
     summary = format_report(report, settings)
-    assert summary.splitlines()[0] == "materialized 3 asset(s) in 2 run(s):"
+    assert summary.splitlines()[0] == "materialized 6 asset(s) in 3 run(s):"
+    assert "orphan" not in summary
     assert collector.uri in summary
     assert str(settings.dagster_home) in summary and str(settings.blobs_dir) in summary
     assert "dataspace dev" in summary

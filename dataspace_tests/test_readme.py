@@ -29,6 +29,7 @@ def test_readme_dagster_materialize_command_runs_as_written(tmp_settings) -> Non
     assert "RUN_SUCCESS" in answer.stderr + answer.stdout
     store = DataStore.from_settings(tmp_settings)
     try:
-        assert store.count("example_air_quality") == 1
+        assert store.count("example_air_quality") == 24 * 6 + 1  # a day of history, then the reading
+        assert store.count("example_air_quality_peaks") == 24  # the harvesters ran in the same command
     finally:
         store.close()

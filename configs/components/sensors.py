@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dataspace_assets.dataspace.components import Collector, Handler, Harvester
@@ -13,11 +14,11 @@ from dataspace_assets.dataspace.components import Collector, Handler, Harvester
 class SimulatedSensorFeed(Collector):
     """Readings of a simulated air-quality sensor network (deterministic for a given run time)."""
 
-    def run(self) -> dict[str, Any]:
+    def snapshot(self, moment: datetime) -> dict[str, Any]:
+        """The readings of every station at `moment`."""
         stations = int(self.settings.get("stations", 3))
         seed = int(self.settings.get("seed", 0))
-        moment = self.run_time
-        # Seeded by the run time: the same tick always gives the same readings.
+        # Seeded by the time: the same tick always gives the same readings.
         rng = random.Random(seed * 1_000_003 + int(moment.timestamp()))
         daily = math.sin(2 * math.pi * (moment.hour * 3600 + moment.minute * 60) / 86400)
         readings = [
@@ -31,14 +32,58 @@ class SimulatedSensorFeed(Collector):
         ]
         return {"time": moment.isoformat(), "city": self.settings.get("city", "Brussels"), "readings": readings}
 
+    def run(self) -> dict[str, Any]:
+        return self.snapshot(self.run_time)
+
+    def history(self) -> Iterator[tuple[datetime, dict[str, Any]]]:
+        """The `history_hours` before the first run, one snapshot every `history_step_minutes` (default 10)."""
+        hours = int(self.settings.get("history_hours", 0))
+        step = timedelta(minutes=int(self.settings.get("history_step_minutes", 10)))
+        # Aligned to the step, so the simulated past looks like earlier scheduled ticks: hours * 60 / step items.
+        seconds = int(step.total_seconds())
+        start = int((self.run_time - timedelta(hours=hours)).timestamp())
+        first = datetime.fromtimestamp(-(-start // seconds) * seconds, self.run_time.tzinfo)
+        moment = first
+        while moment < self.run_time:
+            yield moment, self.snapshot(moment)
+            moment += step
+
 
 class HourlyAverage(Harvester):
-    """Average PM2.5 over a window of sensor snapshots."""
+    """Mean PM2.5 over a window of sensor snapshots (None for an empty window)."""
 
     def run(self, source_data: Any, **dependencies: Any) -> dict[str, Any] | None:
         snapshots = source_data if isinstance(source_data, list) else [source_data]
         values = [r["pm25"] for item in snapshots for r in item.json()["readings"]]
-        return {"pm25_mean": sum(values) / len(values)} if values else None
+        if not values:
+            return None
+        return {"snapshots": len(snapshots), "pm25_mean": round(sum(values) / len(values), 3)}
+
+
+class PeakTracker(Harvester):
+    """The highest PM2.5 of a window of snapshots, and its change since the previous window (its own last output)."""
+
+    def run(self, source_data: list, **dependencies: Any) -> dict[str, Any]:
+        peak = max(r["pm25"] for item in source_data for r in item.json()["readings"])
+        previous = dependencies.get(self.name)  # the optional self-dependency: None on the first window
+        before = previous.json()["pm25_max"] if previous is not None else None
+        return {
+            "from": source_data[0].date.isoformat(),
+            "to": source_data[-1].date.isoformat(),
+            "pm25_max": peak,
+            "change": None if before is None else round(peak - before, 2),
+        }
+
+
+class PeakAlert(Harvester):
+    """An alert when a window's peak passes `threshold`; nothing (an invisible marker) otherwise."""
+
+    def run(self, source_data: Any, **dependencies: Any) -> dict[str, Any] | None:
+        peak = source_data.json()
+        threshold = float(self.settings.get("threshold", 15))
+        if peak["pm25_max"] <= threshold:
+            return None
+        return {"alert": "pm25", "at": peak["to"], "pm25_max": peak["pm25_max"], "threshold": threshold}
 
 
 class LatestReadings(Handler):

@@ -9,8 +9,14 @@ from typing import Any
 
 import dagster as dg
 
-from dataspace_assets.dataspace.config import CollectorConfig, components_package, import_problem, load_class
-from dataspace_assets.dataspace.schedules import cron_step_seconds, period_boundary_passed, plan
+from dataspace_assets.dataspace.config import (
+    CollectorConfig,
+    HarvesterConfig,
+    components_package,
+    import_problem,
+    load_class,
+)
+from dataspace_assets.dataspace.schedules import Period, cron_step_seconds, period_boundary_passed, plan
 from dataspace_assets.storage.resources import DataspaceStore
 from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
 
@@ -18,6 +24,14 @@ STORE_KEY = "dataspace_store"
 RUN_TIME_TAG = "dataspace/run_time"
 SCHEDULED_TAG = "dagster/scheduled_execution_time"
 PREVIEW_BYTES = 2000
+COLLECTOR_TAG = "dataspace/collector"
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 def asset_key(full_name: str) -> dg.AssetKey:
@@ -69,6 +83,7 @@ def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
             "dataspace/data_format": collector.data_format,
             "dataspace/schedule": collector.schedule_text or "none (materialize by hand)",
         },
+        freshness_policy=freshness(collector),
     )
     retry = (
         dg.RetryPolicy(max_retries=collector.retries, delay=collector.retry_delay or None)
@@ -90,9 +105,22 @@ def collector_asset(collector: CollectorConfig) -> dg.AssetsDefinition:
     return _collect
 
 
-def instantiate(collector: CollectorConfig, package: str) -> Any:
+def freshness(collector: CollectorConfig) -> dg.FreshnessPolicy | None:
+    """Freshness derived from SCHEDULE: warn after 1.5 periods without a run, fail after 2 (plus a minute)."""
+    if collector.schedule is None or not collector.schedule_enabled:
+        return None
+    period = collector.schedule.seconds if isinstance(collector.schedule, Period) else 86400
+    # Dagster's freshness needs windows of a minute or more: sub-minute collectors get those floors.
+    warn = max(1.5 * period, 60)
+    return dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(seconds=max(2 * period + 60, warn + 60)), warn_window=timedelta(seconds=warn)
+    )
+
+
+def instantiate(collector: CollectorConfig | HarvesterConfig, package: str) -> Any:
     """The collector's component, its class imported now (lazily, per component) and given its settings."""
-    where = f"collector {collector.full_name} ({collector.file_label} [{collector.table}])"
+    # Harvesters are instantiated the same way: the message names the component's kind.
+    where = f"{collector.kind} {collector.full_name} ({collector.file_label} [{collector.table}])"
     try:
         cls = collector.component_class or load_class(collector.path, package, collector.root)
     except Exception as exc:  # a broken module fails this component only, with the same line as validation
@@ -128,6 +156,7 @@ def collect(
     component = instantiate(collector, package)
     component.name = collector.full_name
     component.run_time = moment = run_time(context)
+    history = store_history(context, collector, store_resource, component)
     result = component.run()
     if result is None:
         context.log.info(f"{collector.full_name} returned None: nothing stored")
@@ -146,6 +175,7 @@ def collect(
     context.log.info(f"{collector.full_name}: stored {data.size} bytes at {data.location}")
     return dg.MaterializeResult(
         metadata={
+            **({"dataspace/history_items": dg.MetadataValue.int(history)} if history else {}),
             "dataspace/stored": True,
             "dagster/uri": dg.MetadataValue.url(data.location),
             "dataspace/hash": data.hash,
@@ -156,6 +186,35 @@ def collect(
             "preview": dg.MetadataValue.md(preview(data, payload)),
         }
     )
+
+
+def store_history(
+    context: dg.AssetExecutionContext, collector: CollectorConfig, store_resource: DataspaceStore, component: Any
+) -> int:
+    """On a collector's first run, store the past items its optional `history()` yields (date, result).
+
+    Nothing is stored while the collector has items already, so a retried or repeated run adds no copies.
+    """
+    history = getattr(component, "history", None)
+    if not callable(history):
+        return 0
+    store = store_resource.get_store()
+    if store.count(collector.full_name) or store.last_date(collector.full_name) is not None:
+        return 0
+    stored = 0
+    for date, result in history():
+        if result is None:
+            continue
+        try:
+            payload = serialise(result)
+        except UnsupportedPayload as exc:
+            raise dg.Failure(
+                description=f"collector {collector.full_name} ({collector.path}) history {exc}", allow_retries=False
+            ) from exc
+        store.write(collector.full_name, payload, date=date, content_type=collector.content_type)
+        stored += 1
+    context.log.info(f"{collector.full_name}: first run, stored {stored} history item(s)")
+    return stored
 
 
 def collector_trigger(
@@ -177,12 +236,24 @@ def collector_trigger(
             default_status=_sensor_status(collector),
             description=description,
         )
-        def _tick(context: dg.SensorEvaluationContext) -> dg.RunRequest:
+        def _tick(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+            # A sub-minute period can outrun its runs: skip the tick while the previous one is queued or
+            # running, so the run queue stays bounded (a 2s collector once queued runs without end).
+            busy = context.instance.get_runs(
+                filters=dg.RunsFilter(tags={COLLECTOR_TAG: collector.full_name}, statuses=UNFINISHED), limit=1
+            )
+            if busy:
+                return dg.SkipReason(
+                    f"{collector.full_name}: run {busy[0].run_id} is still {busy[0].status.value.lower()}; tick skipped"
+                )
             now = datetime.now(UTC)
             slot = int(now.timestamp()) // interval
             moment = datetime.fromtimestamp(slot * interval, UTC)
             # One run per period slot, even if the sensor is evaluated twice within it.
-            return dg.RunRequest(run_key=f"{collector.full_name}:{slot}", tags={RUN_TIME_TAG: moment.isoformat()})
+            return dg.RunRequest(
+                run_key=f"{collector.full_name}:{slot}",
+                tags={RUN_TIME_TAG: moment.isoformat(), COLLECTOR_TAG: collector.full_name},
+            )
 
         return _tick
 

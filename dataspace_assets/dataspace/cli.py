@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -58,3 +59,105 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     from dataspace_assets.dataspace.import_original import register as register_import
 
     register_import(commands)
+    register_harvesters(commands)
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    """Re-derive every window of a count-window harvester after a date, in one Dagster run."""
+    import dagster as dg
+
+    from dataspace_assets.dataspace.assets import asset_key
+    from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.dataspace.definitions import build_defs
+    from dataspace_assets.dataspace.harvesters import HARVESTER_TAG, REBUILD_TAG, partitions_def
+    from dataspace_assets.errors import DataspaceError
+    from dataspace_assets.instance import get_instance
+    from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
+    from dataspace_assets.settings import load_settings
+
+    settings = load_settings()
+    config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
+    harvesters = {h.full_name: h for h in config.harvesters}
+    harvester = harvesters.get(args.name)
+    if harvester is None:
+        known = ", ".join(sorted(harvesters)) or "none"
+        raise DataspaceError(f"no harvester {args.name!r} in {config.folder} (harvesters: {known})")
+    if partitions_def(harvester) is not None:
+        raise DataspaceError(
+            f"{args.name} is time-partitioned: re-derive windows with a partition backfill, e.g. "
+            f"dagster asset materialize -m dataspace_assets.definitions --select dataspace/{args.name} "
+            "--partition-range <first>...<last> (or the UI's backfill dialog)"
+        )
+    since = "all"
+    if args.since:
+        try:
+            moment = datetime.fromisoformat(args.since)
+        except ValueError as exc:
+            raise DataspaceError(f"--from {args.since!r}: expected an ISO date-time like 2026-01-01T00:00:00Z") from exc
+        since = (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
+    defs = build_defs(settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=get_instance(settings),
+        asset_selection=[asset_key(args.name)],
+        tags={REBUILD_TAG: since, HARVESTER_TAG: args.name, "dataspace/launched_by": "dataspace rebuild"},
+        run_config=QUIET_RUN_CONFIG,
+        raise_on_error=False,
+    )
+    if not result.success:
+        for step, message in failure_messages(result):
+            print(f"FAILED {step}: {message}")
+        return 1
+    (event,) = result.get_asset_materialization_events()
+    meta = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+    print(
+        f"rebuilt {args.name} after {'the start' if since == 'all' else since} in run {result.run_id}: "
+        f"{meta['dataspace/rebuild_deleted']} old row(s) removed, {meta['dataspace/windows']} window(s) derived "
+        f"({meta['dataspace/outputs']} item(s), {meta['dataspace/markers']} marker(s)); "
+        f"cursor {meta['dataspace/cursor_after']}"
+    )
+    if meta.get("dataspace/waiting", "no") != "no":
+        print(f"stopped: {meta['dataspace/waiting']}")
+    return 0
+
+
+def _storage_check(args: argparse.Namespace) -> int:
+    """Report (and with --repair delete) blobs that no index row points at."""
+    from datetime import timedelta
+
+    from dataspace_assets.dataspace.storage_check import check_storage, format_storage_report
+    from dataspace_assets.settings import load_settings
+    from dataspace_assets.storage.store import DataStore
+
+    store = DataStore.from_settings(load_settings())
+    try:
+        report = check_storage(
+            store, repair=args.repair, min_age=timedelta(seconds=args.min_age), check_missing=args.missing
+        )
+    finally:
+        store.close()
+    print("\n".join(format_storage_report(report, repair=args.repair)))
+    return 1 if report.missing or (report.orphans and not args.repair) else 0
+
+
+def register_harvesters(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """`dataspace rebuild` and `dataspace storage check` (called from `register`)."""
+    rebuild = commands.add_parser(
+        "rebuild", help="re-derive every window of a count-window harvester after a date, in one Dagster run"
+    )
+    rebuild.add_argument("name", metavar="NAME", help="the harvester's full name, e.g. example_air_quality_peaks")
+    rebuild.add_argument(
+        "--from", dest="since", metavar="DATE",
+        help="keep outputs dated at or before DATE (ISO 8601, UTC if no offset); default: rebuild everything",
+    )
+    rebuild.set_defaults(func=_rebuild)
+    storage = commands.add_parser("storage", help="check the data space store (blobs and their index rows)")
+    actions = storage.add_subparsers(dest="storage_command", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="list blobs no index row points at (left by a crash); exit 1 if any")
+    check.add_argument("--repair", action="store_true", help="delete the orphan blobs found")
+    check.add_argument(
+        "--min-age", type=float, default=300, metavar="SECONDS",
+        help="leave unreferenced blobs younger than this alone (a write may be in progress); default 300",
+    )
+    check.add_argument("--missing", action="store_true", help="also report index rows whose blob is missing")
+    check.set_defaults(func=_storage_check)

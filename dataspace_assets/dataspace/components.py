@@ -30,12 +30,20 @@ class Collector(Component):
         """Return the snapshot (str, bytes, dict or list) or None when there is nothing to store."""
         raise NotImplementedError
 
+    # Optional: `history(self) -> Iterable[tuple[datetime, result]]` is called on the collector's first
+    # run (nothing stored yet); its items are stored, dated as given, before the run's own result.
+
 
 class Harvester(Component):
-    """Derives new data from windows of a source's items (run by a later release)."""
+    """Derives new data from windows of a source's items; `run_time` is the window's storage date.
+
+    `source_data` is one `Data` for one-row windows, otherwise a list of `Data`, oldest first. Each
+    dependency comes as a keyword argument named by its full name: a `Data` (or None when optional) for a
+    limit of 1, a list newest first for more. With MULTIPLE_RESULTS return one entry per source row.
+    """
 
     def run(self, source_data: Any, **dependencies: Any) -> Any:
-        """Return the derived data for one window, or None for an empty result."""
+        """Return the derived data for one window, or None for an empty result (an invisible marker)."""
         raise NotImplementedError
 
 

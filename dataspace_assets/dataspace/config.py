@@ -19,6 +19,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +34,10 @@ QUERY_TYPES = {"bool", "float", "int", "str"}
 _FRAMEWORK_KEY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _TIME_RANGE = re.compile(r"^([1-9]\d*)([smhd])$")
 _DURATION = re.compile(r"^([1-9]\d*)([smhdw])$")  # PARQUETIZE durations also take weeks
+DEFAULT_MAX_WINDOWS = 500
+# The first partition of a time-windowed harvester without START: fixed, so definitions are deterministic.
+DEFAULT_TIME_START = datetime(2026, 1, 1, tzinfo=UTC)
+ON_ERROR_CHOICES = ("fail", "skip")
 
 
 # --------------------------------------------------------------------------- problems
@@ -135,6 +140,9 @@ class HarvesterConfig(ComponentConfig):
     retry_delay: float = 0.0
     pool: str | None = None
     parquetize: dict[str, Any] | None = None  # PARQUETIZE as written; dataspace/parquetize/ runs it
+    max_windows: int = DEFAULT_MAX_WINDOWS  # windows one materialization processes at most
+    on_error: str = "fail"  # "skip": a raising window becomes a marker carrying the error
+    start: datetime | None = None  # time windows: the first partition (default DEFAULT_TIME_START)
 
 
 @dataclass(kw_only=True)
@@ -246,6 +254,36 @@ def _source_range(value: Any) -> int | str:
     raise _Bad(f"expected a row count (1 or more) or a period like 1h (<N>s|m|h|d), got {_show(value)}")
 
 
+def _positive(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(f"expected an integer, got {_show(value)}")
+    if value < 1:
+        raise _Bad(f"must be 1 or more, got {value}")
+    return value
+
+
+def _on_error(value: Any) -> str:
+    if value not in ON_ERROR_CHOICES:
+        raise _Bad(f"expected one of {', '.join(repr(c) for c in ON_ERROR_CHOICES)}, got {_show(value)}")
+    return value
+
+
+def _start(value: Any) -> datetime:
+    """A TOML date-time or an ISO 8601 string; without an offset it is UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {_show(value)}") from exc
+    else:
+        raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {_show(value)}")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _query_parameters(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise _Bad(f"expected an inline table name = type, got {_show(value)}")
@@ -306,6 +344,9 @@ KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "OPTIONAL_DEPENDENCIES": _names,
         "OPTIONAL_DEPENDENCIES_LIMIT": _limits,
         "SCHEDULE": _schedule,
+        "MAX_WINDOWS": _positive,
+        "ON_ERROR": _on_error,
+        "START": _start,
     },
     "handler": {
         **_COMMON,
@@ -571,6 +612,9 @@ def _harvester(
         parsed = parse_schedule(source_range)
         assert isinstance(parsed, Period)
         seconds = parsed.seconds
+    if "START" in values and seconds is None:
+        problems.append(Problem("applies to time windows only (SOURCE_RANGE = \"<N>s|m|h|d\")", label, where, "START"))
+        return None
     text = values.get("SCHEDULE")
     return HarvesterConfig(
         **common,
@@ -589,6 +633,9 @@ def _harvester(
         retry_delay=values.get("RETRY_DELAY", 0.0),
         pool=values.get("POOL"),
         parquetize=values.get("PARQUETIZE"),
+        max_windows=values.get("MAX_WINDOWS", DEFAULT_MAX_WINDOWS),
+        on_error=values.get("ON_ERROR", "fail"),
+        start=values.get("START"),
     )
 
 
@@ -635,9 +682,11 @@ def _cycles(harvesters: list[HarvesterConfig]) -> list[Problem]:
     nodes = {h.full_name: h for h in harvesters}
 
     def edges(h: HarvesterConfig) -> list[tuple[str, str]]:
+        # A harvester may read its own previous outputs (a self-dependency): that is no cycle. Only a
+        # required limit-1 one can never be met (see _self_dependencies); self as SOURCE stays a cycle.
         out = [("SOURCE", h.source)]
-        out += [("DEPENDENCIES", d) for d in h.dependencies]
-        out += [("OPTIONAL_DEPENDENCIES", d) for d in h.optional_dependencies]
+        out += [("DEPENDENCIES", d) for d in h.dependencies if d != h.full_name]
+        out += [("OPTIONAL_DEPENDENCIES", d) for d in h.optional_dependencies if d != h.full_name]
         return [(key, target) for key, target in out if target in nodes]
 
     found: dict[tuple[str, ...], Problem] = {}
@@ -666,7 +715,21 @@ def _cycles(harvesters: list[HarvesterConfig]) -> list[Problem]:
     for name in sorted(nodes):
         if name not in state:
             visit(name)
-    return [found[k] for k in sorted(found)]
+    return [found[k] for k in sorted(found)] + _self_dependencies(harvesters)
+
+
+def _self_dependencies(harvesters: list[HarvesterConfig]) -> list[Problem]:
+    """A required limit-1 dependency on oneself waits for an output only it could write: refused."""
+    problems = []
+    for h in harvesters:
+        for name, limit in zip(h.dependencies, h.dependencies_limit, strict=False):
+            if name == h.full_name and limit == 1:
+                problems.append(h.problem(
+                    f"{name} depends on itself with limit 1, so it would never run its first window: "
+                    "use OPTIONAL_DEPENDENCIES (None on the first window) or a limit of 2 or more (a list)",
+                    "DEPENDENCIES",
+                ))
+    return problems
 
 
 # --------------------------------------------------------------------------- classes

@@ -36,6 +36,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
             schedules.append(trigger)
         elif trigger is not None:
             sensors.append(trigger)
+    assets.extend(harvester_defs(config.harvesters, sensors))
     # Handlers with ON_NEW: a job and a sensor each (push handlers).
     handler_jobs, handler_sensors = handler_sensor_defs(config)
     sensors.extend(handler_sensors)
@@ -49,3 +50,13 @@ def build_defs(settings: Settings) -> dg.Definitions:
         jobs=handler_jobs,
         resources={STORE_KEY: store, IO_MANAGER_KEY: DataspaceIOManager(store=store)},
     )
+
+
+def harvester_defs(harvesters: list, sensors: list[dg.SensorDefinition]) -> list[dg.AssetsDefinition]:
+    """One asset per harvester (eager automation, SCHEDULE as an extra tick) and the backlog sensor."""
+    from dataspace_assets.dataspace.harvesters import backlog_sensor, harvester_asset
+
+    built = {h.full_name: harvester_asset(h) for h in harvesters}
+    if built:
+        sensors.append(backlog_sensor(harvesters, built))
+    return list(built.values())

@@ -48,6 +48,14 @@ class BlobStore(ABC):
     def keys(self, prefix: str = "") -> list[str]:
         """Every key starting with `prefix`, sorted (used by checks and tests)."""
 
+    def location(self, key: str) -> str:
+        """The location `write` returned (or would return) for `key`."""
+        raise NotImplementedError
+
+    def listing(self, prefix: str = "") -> list[tuple[str, datetime]]:
+        """Every (key, last modified in UTC) starting with `prefix`, sorted by key (the storage check)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release clients; the default store holds none."""
 
@@ -95,6 +103,19 @@ class LocalBlobStore(BlobStore):
             return []
         found = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
         return sorted(k for k in found if k.startswith(prefix))
+
+    def location(self, key: str) -> str:
+        return (self.root / key).as_uri()
+
+    def listing(self, prefix: str = "") -> list[tuple[str, datetime]]:
+        out = []
+        for key in self.keys(prefix):
+            try:
+                modified = datetime.fromtimestamp((self.root / key).stat().st_mtime, UTC)
+            except FileNotFoundError:  # deleted while we listed: not there any more
+                continue
+            out.append((key, modified))
+        return out
 
 
 class AzureBlobStore(BlobStore):
@@ -189,6 +210,18 @@ class AzureBlobStore(BlobStore):
             return sorted(b.name for b in self.container.list_blobs(name_starts_with=prefix or None))
         except ResourceNotFoundError:
             return []
+
+    def location(self, key: str) -> str:
+        return f"{self.container.url}/{quote(key)}"
+
+    def listing(self, prefix: str = "") -> list[tuple[str, datetime]]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            blobs = list(self.container.list_blobs(name_starts_with=prefix or None))
+        except ResourceNotFoundError:
+            return []
+        return sorted((b.name, b.last_modified.astimezone(UTC)) for b in blobs)
 
     def close(self) -> None:
         self.service.close()

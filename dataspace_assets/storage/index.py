@@ -2,6 +2,8 @@
 
 Columns: id, date (UTC, timezone-aware in Python), location (the blob URI), content_type, hash (MD5 hex),
 size. A *marker* row (location and hash NULL) records that a window produced nothing; readers skip it.
+Harvester rows also carry `window_key` (unique per table: one output per window, even under a bug),
+`source_id` (the last source row the window consumed: the cursor's tie-break) and `note` (why a marker).
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def index_name(name: str) -> str:
     return f"ix_{name[:44]}_{digest}_date"
 
 
+def window_index_name(name: str) -> str:
+    """The per-table unique index on harvester windows."""
+    return index_name(name)[:-len("_date")] + "_window"
+
+
 def item_table(name: str, metadata: sa.MetaData) -> sa.Table:
     """The table definition of component `name`."""
     check_name(name)
@@ -73,8 +80,33 @@ def item_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("content_type", sa.String(255), nullable=True),
         sa.Column("hash", sa.String(32), nullable=True),
         sa.Column("size", sa.BigInteger, nullable=True),
+        *harvester_columns(),
         sa.Index(index_name(name), "date"),
+        sa.Index(window_index_name(name), "window_key", unique=True),
     )
+
+
+def harvester_columns() -> list[sa.Column]:
+    """The columns harvesters fill (NULL for collector items); added to older tables on first use."""
+    return [
+        sa.Column("window_key", sa.String(200), nullable=True),
+        sa.Column("source_id", sa.BigInteger, nullable=True),
+        sa.Column("note", sa.String(2000), nullable=True),
+    ]
+
+
+def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
+    """Bring a table created by an older release up to date (new nullable columns and the window index)."""
+    present = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
+    missing = [c for c in harvester_columns() if c.name not in present]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            conn.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    for index in table.indexes:
+        index.create(engine, checkfirst=True)
 
 
 class ItemIndex:
@@ -105,5 +137,12 @@ class ItemIndex:
                     # Another process created it between our check and our CREATE: that is fine.
                     if not sa.inspect(self.engine).has_table(name):
                         raise
+            try:
+                _add_missing_columns(self.engine, table)
+            except sa.exc.DatabaseError:
+                # Another process added them between our look and our ALTER: fine if they are there now.
+                present = {c["name"] for c in sa.inspect(self.engine).get_columns(name)}
+                if not {c.name for c in harvester_columns()} <= present:
+                    raise
             self._ready[name] = table
             return table

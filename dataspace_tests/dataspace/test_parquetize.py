@@ -341,16 +341,25 @@ def test_rollup_killed_midway_loses_and_doubles_nothing(store, tmp_path: Path, w
     finally:
         if child.poll() is None:
             child.kill()
+    from dataspace_assets.dataspace.storage_check import check_storage
+
     index = ParquetIndex(store.engine, NAME)
     # Whatever moment it died at, the recorded files hold every row exactly once.
     assert len(read_rows(store)) == 96
     levels = (len(index.files("1h")), len(index.files("1d")))
     assert levels == ((24, 0) if when == "before-record" else (0, 1))
+    # What it left is orphan blobs only: the unrecorded daily file, or the forgotten hourly ones.
+    orphans = check_storage(store, min_age=timedelta(0)).orphans
+    assert [o.split("/")[1] for o in orphans] == (["1d"] if when == "before-record" else ["1h"] * 24)
     # A re-run finishes the job: one daily file, the 96 rows once, no recorded blob missing.
     parquetizer.roll_up(1, T0, T0 + timedelta(days=1))
     assert (len(index.files("1h")), len(index.files("1d"))) == (0, 1)
     assert len(read_rows(store)) == 96
     assert all(store.blobs.exists(f.location) for f in index.files())
+    # `storage check --repair` removes the orphans and never a recorded Parquet file.
+    check_storage(store, repair=True, min_age=timedelta(0))
+    assert check_storage(store, min_age=timedelta(0)).orphans == []
+    assert len(read_rows(store)) == 96
 
 
 # ---------------------------------------------------------------- PostgreSQL and Azure

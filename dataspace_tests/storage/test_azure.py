@@ -142,3 +142,23 @@ def test_container_is_created_once_per_store(azurite) -> None:
         blobs.write(f"a_b/{i}", b"x", "text/plain")
     assert calls == [1] and blobs.keys("a_b/") == ["a_b/0", "a_b/1", "a_b/2"]
     blobs.close()
+
+
+def test_orphan_blobs_are_found_and_repaired_on_azure(azurite, tmp_path) -> None:
+    from dataspace_assets.dataspace.storage_check import check_storage
+    from datetime import timedelta
+
+    container = azurite.new_container()
+    blobs = AzureBlobStore(container, connection_string=azurite.connection_string)
+    store = DataStore(blobs, create_engine(f"sqlite:///{tmp_path / 'index.db'}"))
+    kept = store.write("a_feed", b"{}", date=datetime(2026, 1, 1, tzinfo=UTC))
+    orphan = blobs.write("a_feed/2026-01-01_00-00-01-deadbeef", b"lost", "application/json")
+    assert blobs.location("a_feed/2026-01-01_00-00-01-deadbeef") == orphan
+    assert [key for key, _ in blobs.listing("a_feed/")] == sorted([kept.location.split(f"/{container}/")[1],
+                                                                   "a_feed/2026-01-01_00-00-01-deadbeef"])
+    young = check_storage(store)
+    assert young.orphans == [] and young.young == 1  # just written: a write may be in progress
+    report = check_storage(store, repair=True, min_age=timedelta(0))
+    assert report.orphans == ["a_feed/2026-01-01_00-00-01-deadbeef"] and report.removed == 1
+    assert not blobs.exists(orphan) and blobs.exists(kept.location)
+    store.close()
