@@ -107,6 +107,23 @@ class GuardedHttp:
         """POST a body to a URL."""
         return self._request("POST", url, data=data, headers=headers)
 
+    def download(self, url: str, target: Path, *, headers: dict | None = None) -> requests.Response:
+        """GET a URL into the file `target`, streamed in chunks under the size limit; the response keeps its headers."""
+        response = self._request("GET", url, headers=headers, read_body=False)
+        size = 0
+        try:
+            with target.open("wb") as out:
+                for chunk in response.iter_content(chunk_size=256 * 1024):
+                    size += len(chunk)
+                    if size > self.options.max_bytes:
+                        raise self.error_class(f"Response too large for url: {url} (limit {self.options.max_bytes} bytes)")
+                    out.write(chunk)
+        except requests.RequestException as exc:
+            raise self.error_class(f"Incomplete response for url: {url}: {_reason(exc)}") from exc
+        finally:
+            response.close()
+        return response
+
     def read_local(self, url: str) -> bytes:
         """The bytes of a file:// URL; refused unless the source config sets `allow_local_files`."""
         if not self.options.allow_local_files:
@@ -146,7 +163,7 @@ class GuardedHttp:
                     '(set "allow_private_addresses": true in the source config to allow it)'
                 )
 
-    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
+    def _request(self, method: str, url: str, *, read_body: bool = True, **kwargs) -> requests.Response:
         self._check_target(url)
         attempts = self.options.retries + 1
         for attempt in range(attempts):
@@ -178,7 +195,7 @@ class GuardedHttp:
                 self._wait(attempt, url, f"HTTP {response.status_code}")
                 continue
             try:
-                return self._finish(response, url, method)
+                return self._finish(response, url, method, read_body=read_body)
             except _Retryable as exc:
                 if last:
                     raise self.error_class(str(exc)) from exc
@@ -190,7 +207,7 @@ class GuardedHttp:
         log.info("retrying %s after %s (attempt %d/%d, waiting %.1fs)", url, why, attempt + 2, self.options.retries + 1, delay)
         time.sleep(delay)
 
-    def _finish(self, response: requests.Response, url: str, method: str) -> requests.Response:
+    def _finish(self, response: requests.Response, url: str, method: str, *, read_body: bool = True) -> requests.Response:
         if 300 <= response.status_code < 400:
             location = response.headers.get("Location", "")
             response.close()
@@ -204,6 +221,12 @@ class GuardedHttp:
             raise self.error_class(str(exc)) from exc
         if method == "HEAD":
             response._content = b""
+            return response
+        if not read_body:  # download(): the caller streams the body, after the same size check
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > self.options.max_bytes:
+                response.close()
+                raise self.error_class(f"Response too large for url: {url} ({declared} bytes, limit {self.options.max_bytes})")
             return response
         response._content = self._read_body(response, url)
         return response
