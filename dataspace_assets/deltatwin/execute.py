@@ -1,0 +1,188 @@
+"""`dataspace twin run`: a twin folder run through Dagster on the persistent instance, so the run shows in the UI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from dataspace_assets.deltatwin.assets import (
+    PROGRESS,
+    TAG_MESSAGE,
+    TAG_RETURN_CODE,
+    TAG_STATUS,
+    TAG_TWIN,
+    asset_key,
+    graph_name,
+)
+from dataspace_assets.deltatwin.plan import mangle
+from dataspace_assets.deltatwin.validate import validate_folder
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.settings import Settings
+
+SECRET_ENV_PREFIX = "DATASPACE_TWIN_SECRET_"
+
+
+@dataclass
+class TwinRunResult:
+    """What `twin run` prints with --json."""
+
+    run_id: str | None
+    status: str
+    return_code: int
+    message: str
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "run_id": self.run_id,
+                "status": self.status,
+                "return_code": self.return_code,
+                "message": self.message,
+                "outputs": self.outputs,
+            },
+            indent=2,
+        )
+
+
+@dg.logger(config_schema={}, description="Prints the twin's progress lines (one per node event).")
+def twin_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    log = logging.getLogger(f"dataspace.twin.progress.{uuid.uuid4().hex}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            meta = record.__dict__.get("dagster_meta") or {}
+            text = str(meta.get("orig_message") or "")
+            if text.startswith(PROGRESS):
+                print(text[len(PROGRESS) :].strip(), file=sys.stderr, flush=True)
+
+    log.addHandler(Handler())
+    return log
+
+
+def run_config_from_inputs(data: dict[str, Any], manifest_inputs: dict, environ: dict[str, str]) -> dict[str, Any]:
+    """An inputs file `{name: {type, value | url | secret_value}}` as the twin's run config.
+
+    A secret goes into `environ` under a variable of its own and the config names that variable, so
+    the value never enters the run config Dagster stores and shows.
+    """
+    config: dict[str, Any] = {}
+    for name, entry in data.items():
+        declared = manifest_inputs[name]
+        if declared.type == "secret":
+            variable = f"{SECRET_ENV_PREFIX}{mangle(name).upper()}_{uuid.uuid4().hex[:8].upper()}"
+            environ[variable] = entry["secret_value"]
+            config[name] = {"env": variable}
+        elif declared.type == "Data":
+            config[name] = entry["url"]
+        else:
+            config[name] = entry["value"]
+    return config
+
+
+def run_twin(
+    folder: Path,
+    inputs: Path | None,
+    settings: Settings,
+    *,
+    registries: tuple[Path, ...] = (),
+    instance: dg.DagsterInstance | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+) -> TwinRunResult:
+    """Check the inputs file with the `--inputs` rules, then materialize every output of the twin in one Dagster run."""
+    from dataspace_assets.deltatwin.definitions import twin_definitions
+    from dataspace_assets.deltatwin.plan import build_plan
+    from dataspace_assets.instance import get_instance
+
+    folder = folder.resolve()
+    report = validate_folder(folder, registries=registries, inputs=inputs)
+    if not report.ok:
+        for line in report.lines():
+            if line.startswith("error"):
+                echo(line)
+        inputs_codes = {p.code for p in report.errors}
+        code = 110 if "input-type" in inputs_codes else 120 if "missing-inputs" in inputs_codes else 0
+        message = "; ".join(p.message for p in report.errors)
+        return TwinRunResult(None, "error", code, message)
+    plan = build_plan(folder, registries=registries)
+    data: dict[str, Any] = {}
+    if inputs is not None:
+        data = json.loads(inputs.read_text(encoding="utf-8"))
+    run_config: dict[str, Any] = {
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+    }
+    if progress:
+        run_config["loggers"]["twin_progress"] = {"config": {}}
+    added: dict[str, str] = {}
+    config = run_config_from_inputs(data, dict(plan.twin.manifest.inputs), added)
+    if config:
+        run_config["ops"] = {graph_name(plan.name): {"config": config}}
+    defs = twin_definitions([folder], settings, registries=registries)
+    job = dg.define_asset_job(
+        "deltatwin_run", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
+    )
+    defs = dg.Definitions.merge(
+        defs,
+        dg.Definitions(jobs=[job], loggers={"console": dg.colored_console_logger, "twin_progress": twin_progress_logger}),
+    )
+    resolved = defs.resolve_job_def("deltatwin_run")
+    instance = instance or get_instance(settings)
+    os.environ.update(added)
+    try:
+        result = resolved.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            raise_on_error=False,
+            tags={TAG_STATUS: "created", TAG_TWIN: plan.name, "deltatwin/folder": str(folder)},
+        )
+    finally:
+        for variable in added:
+            os.environ.pop(variable, None)
+    return _result(result, plan, instance)
+
+
+def _result(result: dg.ExecuteInProcessResult, plan, instance: dg.DagsterInstance) -> TwinRunResult:
+    run = instance.get_run_by_id(result.run_id)
+    tags = dict(run.tags) if run is not None else {}
+    outputs: dict[str, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        key = materialization.asset_key
+        for step in plan.outputs():
+            if key == asset_key(plan.name, step.element.name):
+                meta = {name: getattr(value, "value", value) for name, value in materialization.metadata.items()}
+                path = materialization.metadata["path"]
+                outputs[step.element.name] = {
+                    "path": getattr(path, "path", None) or str(getattr(path, "fspath", path)),
+                    "size": meta.get("size"),
+                    "checksum": meta.get("checksum"),
+                }
+    status = "success" if result.success else "error"
+    code = int(tags.get(TAG_RETURN_CODE, "0") or 0)
+    message = tags.get(TAG_MESSAGE, "")
+    if status == "error" and not message:
+        message = "the run failed: see the run's log in the UI"
+    if status == "success" and tags.get(TAG_STATUS) != "success":
+        instance.add_run_tags(result.run_id, {TAG_STATUS: "success", TAG_RETURN_CODE: "0", TAG_MESSAGE: ""})
+    return TwinRunResult(result.run_id, status, code if status == "error" else 0, message, outputs)
+
+
+def ensure_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        raise DataspaceError(f"{folder}: no such twin folder")
