@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import dagster as dg
 from dataspace_assets.deltatwin.coercion import coerce
 from dataspace_assets.deltatwin.fetch import fetch
 from dataspace_assets.deltatwin.inputs import MASK, Secret, check_inputs
-from dataspace_assets.deltatwin.manifest import DataRef, Input, Model, Output, Resource
+from dataspace_assets.deltatwin.manifest import DataRef, Input, Manifest, Model, Output, Resource
 from dataspace_assets.deltatwin.plan import VALUE, Step, TwinPlan, mangle
 from dataspace_assets.deltatwin.runner import NodeFailed, run_model
 from dataspace_assets.deltatwin.values import DataFile, Masker, SecretRef, TwinValue, is_secret, masked
@@ -30,6 +30,7 @@ TAG_RETURN_CODE = "deltatwin/return_code"
 TAG_MESSAGE = "deltatwin/message"
 TAG_INPUTS = "deltatwin/inputs"
 TAG_TWIN = "deltatwin/twin"
+NEEDS_INPUTS = "deltatwin/needs_inputs"
 PROGRESS = "[deltatwin]"  # the prefix of the log lines `twin run` shows as progress
 _TAG_LIMIT = 2000
 
@@ -103,6 +104,18 @@ def needs_inputs(plan: TwinPlan) -> bool:
     return any(i.required for i in config_inputs(plan).values())
 
 
+def unbound_manifest(plan: TwinPlan) -> Manifest:
+    """The manifest as the run's inputs are checked against it: inputs fed by a data-space asset need no value."""
+    manifest = plan.twin.manifest
+    inputs = {
+        name: replace(declared, default=DataRef(f"dataspace/{plan.settings.bindings[name].store_name}"))
+        if name in plan.settings.bindings
+        else declared
+        for name, declared in manifest.inputs.items()
+    }
+    return replace(manifest, inputs=inputs)
+
+
 def inputs_file_form(plan: TwinPlan, config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, TwinValue]]:
     """Run config as a deltatwin-cli inputs file (for the same checks, same words) and the values it gives."""
     data: dict[str, Any] = {}
@@ -110,8 +123,7 @@ def inputs_file_form(plan: TwinPlan, config: Mapping[str, Any]) -> tuple[dict[st
     manifest = plan.twin.manifest
     for name, declared in manifest.inputs.items():
         if name in plan.settings.bindings:
-            data[name] = {"type": "Data", "url": f"dataspace:{name}"}  # filled from the store by its node
-            continue
+            continue  # filled from the store by its node
         raw = config.get(name)
         if raw is None:
             continue
@@ -178,7 +190,8 @@ class _Factory:
         self.paths = paths
         self.ops = plan.op_names()
         self.inputs = config_inputs(plan)
-        self.input_outs = _unique({name: f"i_{mangle(name)}" for name in plan.twin.manifest.inputs})
+        used = {s.element.name for s in plan.steps.values() if s.kind == "input"} - set(plan.settings.bindings)
+        self.input_outs = _unique({name: f"i_{mangle(name)}" for name in plan.twin.manifest.inputs if name in used})
         self.asset_outs = _unique({s.key: f"o_{mangle(s.element.name)}" for s in plan.outputs()})
         self.binding_ins = {name: f"b_{mangle(name)}" for name in plan.settings.bindings}
         self.dangling = [s.key for s in plan.dangling_models()]
@@ -191,7 +204,7 @@ class _Factory:
 
         def body(context, _inputs, _masker):
             data, values = inputs_file_form(plan, context.op_config or {})
-            result = check_inputs(data, plan.twin.manifest, file="run config")
+            result = check_inputs(data, unbound_manifest(plan), file="run config")
             _record(context, {TAG_STATUS: "running", TAG_TWIN: plan.name})
             if not result.ok:
                 message = " ".join(p.message for p in result.problems if p.severity == "error")
@@ -206,7 +219,8 @@ class _Factory:
                 if isinstance(value, DataRef):
                     value = value.url
                 shown[name] = MASK if bound.type == "secret" else masked(value)
-                yield dg.Output(value, output_name=self.input_outs[name])
+                if name in self.input_outs:
+                    yield dg.Output(value, output_name=self.input_outs[name])
             _record(context, {TAG_INPUTS: json.dumps(shown, default=str)})
             context.log.info(f"{PROGRESS} inputs checked: {json.dumps(shown, default=str)}")
             yield dg.Output(True, output_name=READY)
@@ -457,7 +471,11 @@ class _Factory:
                 key=asset_key(manifest.name, step.element.name),
                 is_required=False,
                 description=step.element.description or f"Output {step.element.name} of twin {manifest.name}",
-                metadata={"deltatwin/twin": manifest.name, "deltatwin/folder": str(plan.folder)},
+                metadata={
+                    "deltatwin/twin": manifest.name,
+                    "deltatwin/folder": str(plan.folder),
+                    NEEDS_INPUTS: needs_inputs(plan),  # the main job skips a twin it has no inputs for
+                },
                 kinds={"python"},
                 io_manager_key=IO_MANAGER,
             )

@@ -23,9 +23,12 @@ from dataspace_assets.deltatwin.assets import (
     asset_key,
     graph_name,
 )
+from dataspace_assets.deltatwin.assets import unbound_manifest
+from dataspace_assets.deltatwin.inputs import check_inputs_file
 from dataspace_assets.deltatwin.plan import mangle
 from dataspace_assets.deltatwin.validate import validate_folder
 from dataspace_assets.errors import DataspaceError
+from dataspace_assets.runs import failure_messages
 from dataspace_assets.settings import Settings
 
 SECRET_ENV_PREFIX = "DATASPACE_TWIN_SECRET_"
@@ -111,18 +114,21 @@ def run_twin(
     from dataspace_assets.instance import get_instance
 
     folder = folder.resolve()
-    report = validate_folder(folder, registries=registries, inputs=inputs)
+    report = validate_folder(folder, registries=registries)
     if not report.ok:
         for line in report.lines():
             if line.startswith("error"):
                 echo(line)
-        inputs_codes = {p.code for p in report.errors}
-        code = 110 if "input-type" in inputs_codes else 120 if "missing-inputs" in inputs_codes else 0
-        message = "; ".join(p.message for p in report.errors)
-        return TwinRunResult(None, "error", code, message)
+        return TwinRunResult(None, "error", 0, "; ".join(p.message for p in report.errors))
     plan = build_plan(folder, registries=registries)
     data: dict[str, Any] = {}
     if inputs is not None:
+        checked = check_inputs_file(inputs, unbound_manifest(plan))
+        if not checked.ok:
+            errors = [p for p in checked.problems if p.severity == "error"]
+            for problem in errors:
+                echo(problem.render())
+            return TwinRunResult(None, "error", checked.return_code or 0, " ".join(p.message for p in errors))
         data = json.loads(inputs.read_text(encoding="utf-8"))
     run_config: dict[str, Any] = {
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
@@ -177,7 +183,8 @@ def _result(result: dg.ExecuteInProcessResult, plan, instance: dg.DagsterInstanc
     code = int(tags.get(TAG_RETURN_CODE, "0") or 0)
     message = tags.get(TAG_MESSAGE, "")
     if status == "error" and not message:
-        message = "the run failed: see the run's log in the UI"
+        causes = failure_messages(result)  # failed before any node recorded one (a resource, the run config)
+        message = "; ".join(f"{step}: {text}" for step, text in causes) or "the run failed: see its log in the UI"
     if status == "success" and tags.get(TAG_STATUS) != "success":
         instance.add_run_tags(result.run_id, {TAG_STATUS: "success", TAG_RETURN_CODE: "0", TAG_MESSAGE: ""})
     return TwinRunResult(result.run_id, status, code if status == "error" else 0, message, outputs)
