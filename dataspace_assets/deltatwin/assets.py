@@ -429,30 +429,23 @@ class _Factory:
         binding_ins = self.binding_ins
 
         def compose(**upstream: Any) -> dict[str, Any]:
-            bound = inputs_op()
+            bound = _by_name(inputs_op, inputs_op())
             handles: dict[str, Any] = {}
             returned: dict[str, Any] = {}
             for key, step in plan.steps.items():
-                kwargs: dict[str, Any] = {READY: getattr(bound, READY)}
+                kwargs: dict[str, Any] = {READY: bound[READY]}
                 if step.kind == "input":
                     name = step.element.name
                     if name in binding_ins:
                         kwargs["upstream"] = upstream[binding_ins[name]]
                     else:
-                        kwargs["bound"] = getattr(bound, self.input_outs[name])
+                        kwargs["bound"] = bound[self.input_outs[name]]
                 for port, (source, out) in step.sources.items():
                     kwargs[f"p_{mangle(port)}"] = handles[source][out]
                 if step.kind == "output":
                     for index, leaf in enumerate(self.dangling):
                         kwargs[f"after_{index}"] = next(iter(handles[leaf].values()))
-                result = step_ops[key](**kwargs)
-                names = list(step_ops[key].output_dict)
-                if len(names) == 1:
-                    result_by_name = {names[0]: result}
-                elif not names:
-                    result_by_name = {}
-                else:
-                    result_by_name = {name: getattr(result, name) for name in names}
+                result_by_name = _by_name(step_ops[key], step_ops[key](**kwargs))
                 original = {VALUE: result_by_name.get(VALUE)} if step.kind != "model" else {
                     k: result_by_name[f"o_{mangle(k)}"] for k in step.outs
                 }
@@ -519,6 +512,14 @@ class TwinFileIOManager(dg.ConfigurableIOManager):
         if not path.is_file():
             raise DataspaceError(f"{context.asset_key.to_user_string()} has not been materialized yet")
         return DataFile(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _by_name(op: dg.OpDefinition, result: Any) -> dict[str, Any]:
+    """An invoked op's output handles by output name (one output comes back bare, several as a tuple)."""
+    names = list(op.output_dict)
+    if len(names) == 1:
+        return {names[0]: result}
+    return {name: getattr(result, name) for name in names}
 
 
 def _file_metadata(value: DataFile) -> dict[str, Any]:

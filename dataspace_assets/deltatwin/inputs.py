@@ -90,9 +90,10 @@ class InputsResult:
 
     @property
     def return_code(self) -> int | None:
-        """The code a reference run fails with: 120 for missing inputs (checked first), else 110, else None."""
+        """The code a reference run fails with: 110 for a type error (it is raised inside the check's loop, so it
+        wins), else 120 for missing inputs (raised after the loop), else None."""
         codes = {p.code for p in self.problems if p.severity == "error"}
-        for code in ("missing-inputs", "input-type"):
+        for code in ("input-type", "missing-inputs"):
             if code in codes:
                 return RETURN_CODES[code]
         return None

@@ -41,7 +41,7 @@ class Rendered:
         return tuple(real for real, shown in zip(self.argv, self.masked_argv, strict=True) if real != shown)
 
 
-def _value_words(port: Input, value: TwinValue, *, split: bool) -> tuple[list[str], list[str]]:
+def _value_words(port: Input, value: TwinValue, *, split: bool, keep_empty: bool) -> tuple[list[str], list[str]]:
     """One port's rendering as (real words, masked words), by the port's declared type (delta-core's rules)."""
     if value is None:
         return [], []
@@ -67,7 +67,7 @@ def _value_words(port: Input, value: TwinValue, *, split: bool) -> tuple[list[st
         if text == "":
             # delta-core drops the word (and its prefix): positional arguments shift. Without a shell an
             # empty value keeps its place as one empty argument; a flag with an empty value is left out.
-            return ([], []) if prefix or split else ([""], [""])
+            return ([""], [""]) if keep_empty and not prefix else ([], [])
     else:
         return [], []  # array, object, json and unknown types render empty, as in delta-core
     words = text.split() if split else [text]
@@ -85,7 +85,7 @@ def render_command(template: str, ports: Mapping[str, Input], values: Mapping[st
             continue
         name = match.group(2).split(".")[-1]
         port = ports[name]
-        words, masked_words = _value_words(port, values.get(name, port.default), split=True)
+        words, masked_words = _value_words(port, values.get(name, port.default), split=True, keep_empty=False)
         real.append(" ".join(words))
         shown.append(" ".join(masked_words))
     return _collapse(real), _collapse(shown)
@@ -132,10 +132,10 @@ def render_argv(
         if name not in ports:
             raise DataspaceError(f"{where}: {match.group(0)} names an input the model does not declare")
         port = ports[name]
-        words, masked_words = _value_words(port, values.get(name, port.default), split=port.type == "string")
+        words, masked_words = _value_words(port, values.get(name, port.default), split=True, keep_empty=True)
         real.extend(words)
         shown.extend(masked_words)
-    return Rendered(tuple(real), tuple(shown), shlex.join(shown))
+    return Rendered(tuple(real), tuple(shown), " ".join(w if w == MASK else shlex.quote(w) for w in shown))
 
 
 def render_bash(template: str, ports: Mapping[str, Input], values: Mapping[str, TwinValue]) -> Rendered:

@@ -175,11 +175,12 @@ def test_types_the_reference_check_cannot_infer_cannot_be_given() -> None:
     assert result.return_code == 110
 
 
-def test_both_failures_report_120_first() -> None:
+def test_a_type_error_wins_over_missing_inputs() -> None:
+    # delta-core raises the first type error inside its loop and the missing inputs only after it (rc 110)
     manifest = manifest_with(a={"type": "integer"}, b={"type": "string"})
     result = check_inputs({"a": {"type": "integer", "value": "1"}}, manifest)
     assert {p.code for p in result.problems} == {"missing-inputs", "input-type"}
-    assert result.return_code == 120
+    assert result.return_code == 110
 
 
 # -- shape (behaviour 34) ------------------------------------------------------------------------
