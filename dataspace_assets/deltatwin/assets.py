@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,7 +33,8 @@ TAG_MESSAGE = "deltatwin/message"
 TAG_INPUTS = "deltatwin/inputs"
 TAG_TWIN = "deltatwin/twin"
 NEEDS_INPUTS = "deltatwin/needs_inputs"
-PROGRESS = "[deltatwin]"  # the prefix of the log lines `twin run` shows as progress
+PROGRESS = "[deltatwin]"  # the prefix of the warning and error log lines `twin run` also shows
+PROGRESS_ENV = "DATASPACE_TWIN_PROGRESS"  # set by `twin run`: each node prints its progress on stderr
 _TAG_LIMIT = 2000
 
 
@@ -142,6 +145,23 @@ def inputs_file_form(plan: TwinPlan, config: Mapping[str, Any]) -> tuple[dict[st
 # -- recording ---------------------------------------------------------------------------------
 
 
+def _shown(result, values: Mapping[str, TwinValue]) -> str:
+    """The run's inputs as they may be shown (secrets ***), for the run's tags."""
+    if result.inputs is None:
+        return "{}"
+    shown = {}
+    for name, bound in result.inputs.inputs.items():
+        value = values.get(name, bound.value)
+        shown[name] = MASK if bound.type == "secret" else value.url if isinstance(value, DataRef) else masked(value)
+    return json.dumps(shown, default=str)
+
+
+def _progress(text: str) -> None:
+    """A progress line for `twin run` (stderr, not the event log: every stored event costs a database write)."""
+    if os.environ.get(PROGRESS_ENV) == "1":
+        print(text, file=sys.stderr, flush=True)
+
+
 def _record(context: dg.OpExecutionContext, tags: Mapping[str, str]) -> None:
     context.instance.add_run_tags(context.run_id, {k: v[:_TAG_LIMIT] for k, v in tags.items()})
 
@@ -205,7 +225,7 @@ class _Factory:
         def body(context, _inputs, _masker):
             data, values = inputs_file_form(plan, context.op_config or {})
             result = check_inputs(data, unbound_manifest(plan), file="run config")
-            _record(context, {TAG_STATUS: "running", TAG_TWIN: plan.name})
+            _record(context, {TAG_STATUS: "running", TAG_TWIN: plan.name, TAG_INPUTS: _shown(result, values)})
             if not result.ok:
                 message = " ".join(p.message for p in result.problems if p.severity == "error")
                 raise NodeFailed(message, result.return_code or 110)
@@ -213,16 +233,13 @@ class _Factory:
                 if isinstance(ref, SecretRef):
                     ref.reveal()  # fail now, before any model runs, if the variable is missing
             assert result.inputs is not None
-            shown = {}
             for name, bound in result.inputs.inputs.items():
                 value: TwinValue = values.get(name, bound.value)
                 if isinstance(value, DataRef):
                     value = value.url
-                shown[name] = MASK if bound.type == "secret" else masked(value)
                 if name in self.input_outs:
                     yield dg.Output(value, output_name=self.input_outs[name])
-            _record(context, {TAG_INPUTS: json.dumps(shown, default=str)})
-            context.log.info(f"{PROGRESS} inputs checked: {json.dumps(shown, default=str)}")
+            _progress(f"inputs checked: {_shown(result, values)}")
             yield dg.Output(True, output_name=READY)
 
         outs = {out: dg.Out(is_required=True) for out in self.input_outs.values()}
@@ -277,7 +294,7 @@ class _Factory:
         declared = step.element.type
         if declared not in ("Data", "stdout") or isinstance(value, DataFile) or value is None:
             return value
-        context.log.info(f"{PROGRESS} {step.key}: fetching {value}")
+        _progress(f"{step.key}: fetching {value}")
         return fetch(str(value), self._node_dir(context, step), twin_folder=step.folder, options=self.plan.settings.fetch)
 
     def _input(self, step: Step):
@@ -355,7 +372,7 @@ class _Factory:
             for value in values.values():
                 if is_secret(value):
                     masker.add([value.reveal()])  # type: ignore[union-attr]
-            context.log.info(f"{PROGRESS} {step.key}: running model {model.name}")
+            _progress(f"{step.key}: running model {model.name}")
             result = run_model(
                 model,
                 (step.folder / model.path).resolve(),
@@ -368,7 +385,7 @@ class _Factory:
             )
             for warning in result.warnings:
                 context.log.warning(f"{PROGRESS} {step.key}: {warning}")
-            context.log.info(f"{PROGRESS} {step.key}: done ({result.command})")
+            _progress(f"{step.key}: done ({result.command})")
             for key in step.outs:
                 produced = result.outputs[key]
                 yield dg.Output(
@@ -392,7 +409,7 @@ class _Factory:
                 raise NodeFailed(f"output {element.name}: received a {type(value).__name__}, not a file", 221)
             if not value.verify():
                 raise NodeFailed(f"output {element.name}: {value.path} changed after it was produced", 221)
-            context.log.info(f"{PROGRESS} output {element.name}: {value.path} ({value.size} bytes, {value.checksum})")
+            _progress(f"output {element.name}: {value.path} ({value.size} bytes, {value.checksum})")
             yield dg.Output(value, output_name=self.asset_outs[step.key], metadata=_file_metadata(value))
             self._maybe_success(context)
 
@@ -410,7 +427,7 @@ class _Factory:
         if run is not None and run.tags.get(TAG_STATUS) == "error":
             return
         _record(context, {TAG_STATUS: "success", TAG_RETURN_CODE: "0", TAG_MESSAGE: ""})
-        context.log.info(f"{PROGRESS} twin {self.plan.name}: success")
+        _progress(f"twin {self.plan.name}: success")
 
     def _value_output(self, context, step: Step, value: TwinValue) -> dg.Output:
         metadata: dict[str, Any] = {"node": step.key}

@@ -16,6 +16,7 @@ import dagster as dg
 
 from dataspace_assets.deltatwin.assets import (
     PROGRESS,
+    PROGRESS_ENV,
     TAG_MESSAGE,
     TAG_RETURN_CODE,
     TAG_STATUS,
@@ -150,6 +151,8 @@ def run_twin(
     resolved = defs.resolve_job_def("deltatwin_run")
     instance = instance or get_instance(settings)
     os.environ.update(added)
+    if progress:
+        os.environ[PROGRESS_ENV] = "1"
     try:
         result = resolved.execute_in_process(
             run_config=run_config,
@@ -158,7 +161,7 @@ def run_twin(
             tags={TAG_STATUS: "created", TAG_TWIN: plan.name, "deltatwin/folder": str(folder)},
         )
     finally:
-        for variable in added:
+        for variable in [*added, PROGRESS_ENV]:
             os.environ.pop(variable, None)
     return _result(result, plan, instance)
 

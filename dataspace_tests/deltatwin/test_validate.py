@@ -203,7 +203,7 @@ def test_a_manifest_alone_can_be_validated(twin_folder) -> None:
 def test_the_project_example_twin_validates_cleanly() -> None:
     report = validate_folder(PROJECT_ROOT / "configs" / "deltatwins" / "example")
     assert report.problems == ()
-    assert report.twin.order == ("text", "min_length", "count", "counts")
+    assert report.twin.order == ("text", "min_length", "readings", "pollutant", "count", "summarise", "counts", "summary")
     assert report.twin.nodes["count"].inputs == {"text": Port("text"), "min_length": Port("min_length")}
 
 
