@@ -106,19 +106,20 @@ def check_inputs(data: Any, manifest: Manifest, *, file: str = "inputs.json") ->
         out.error((), "wrong-type", f"expected a JSON object {{name: {{type, value}}}}, got {kind(data)}")
         return InputsResult(tuple(out))
     provided: dict[str, BoundValue] = {}
+    secrets = _secrets(data, manifest)
     for name, entry in data.items():
         declared = manifest.inputs.get(name)
         if declared is None:
-            out.error((name,), "undeclared-input", _undeclared(name, manifest))
+            out.error((name,), "undeclared-input", _undeclared(MASK if name in secrets else name, manifest))
             continue
-        value = _check_entry(name, entry, declared, out)
+        value = _check_entry(name, entry, declared, out, secrets)
         if value is not _INVALID:
             provided[name] = value
     missing = sorted(n for n, i in manifest.inputs.items() if i.required and n not in data)
     if missing:
         # the reference's message, with Python's list repr (sorted, as the reference sorts them)
         out.error((), "missing-inputs", f"Inputs {missing!r} required.")
-    problems = tuple(_mask(sort_problems(list(out), data), _secrets(data, manifest)))
+    problems = tuple(_mask(sort_problems(list(out), data), secrets))
     if out.has_errors:
         return InputsResult(problems)
     return InputsResult(problems, _bind(manifest, provided))
@@ -140,7 +141,7 @@ def check_inputs_file(path: Path, manifest: Manifest | None) -> InputsResult:
 _INVALID: Any = object()
 
 
-def _check_entry(name: str, entry: Any, declared: Input, out: Problems) -> Any:
+def _check_entry(name: str, entry: Any, declared: Input, out: Problems, secrets: set[str] = frozenset()) -> Any:
     """The value one entry gives its input, or _INVALID with problems (never showing the value: it may be a secret)."""
     if not isinstance(entry, dict):
         out.error((name,), "wrong-type", f"expected an object {{type, value}}, got {kind(entry)}")
@@ -154,7 +155,8 @@ def _check_entry(name: str, entry: Any, declared: Input, out: Problems) -> Any:
         return _INVALID
     if given != declared.type:
         # start_local converts the entry by this type, so the reference check then fails with 110
-        out.error((name, "type"), "input-type", _type_message(name, declared.type, given))
+        shown = MASK if given in secrets else given  # the one place a message quotes what the file holds
+        out.error((name, "type"), "input-type", _type_message(name, declared.type, shown))
         return _INVALID
     key = _VALUE_KEY.get(declared.type, _DEFAULT_VALUE_KEY)
     if key not in entry:
@@ -206,19 +208,16 @@ def _secrets(data: dict, manifest: Manifest) -> set[str]:
 
 
 def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
-    """Problems with every secret shown as ***, in messages and key paths (a secret pasted in the wrong place)."""
+    """Problems with every key that is a secret shown as *** (a secret pasted in the wrong place).
+
+    Masking is by position: a path part equal to a secret is replaced whole, and messages mask the one
+    value they quote where they quote it. Nothing is replaced by substring search, which garbled every
+    message containing a short secret's letters (`***tation` for a secret "s").
+    """
     if not secrets:
         return problems
-    ordered = sorted(secrets, key=len, reverse=True)  # longest first, so a secret containing another is masked whole
-
-    def hide(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, MASK)
-        return text
-
     return [
-        replace(p, message=hide(p.message), path=tuple(hide(x) if isinstance(x, str) else x for x in p.path))
-        for p in problems
+        replace(p, path=tuple(MASK if isinstance(x, str) and x in secrets else x for x in p.path)) for p in problems
     ]
 
 

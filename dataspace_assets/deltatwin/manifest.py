@@ -510,9 +510,14 @@ class _Parser:
             ok = isinstance(raw, int) and not isinstance(raw, bool)
         elif type_ == "number":
             if isinstance(raw, int) and not isinstance(raw, bool):
-                # delta-core would pass the integer on as an integer; we widen it, which the spec allows
-                self.out.warning(where, "value-widened", f"integer {raw} given for a number: read as {float(raw)!r}")
-                return float(raw)
+                # accepted, but never changed: delta-core passes the JSON integer on as an integer, and a
+                # dependency's `integer` input downstream must receive 20, not 20.0 (a number port renders 20.0)
+                self.out.warning(
+                    where,
+                    "value-widened",
+                    f"integer {raw} given for a number: accepted; it stays the integer {raw} downstream, as in delta-core",
+                )
+                return raw
             ok = isinstance(raw, float)
         elif type_ in ("string", "secret"):
             ok = isinstance(raw, str)
@@ -715,7 +720,8 @@ class _Parser:
             self.out.warning(
                 where,
                 "placeholder-not-substituted",
-                f"{quote(segment)}: a placeholder is only substituted at the start of a space-separated word",
+                f"{quote(segment)}: a placeholder is only substituted at the start of a space-separated word; "
+                "delta-core's bash then runs it as a command substitution (it becomes empty, with an error on stderr)",
             )
         else:
             bare = _BARE_PLACEHOLDER.fullmatch(segment)

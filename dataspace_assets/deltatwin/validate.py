@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataspace_assets.deltatwin.files import load_json, load_yaml
@@ -98,6 +98,8 @@ def validate_folder(
     workflow_path = folder / WORKFLOW_FILE
     report = validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=_resolver(registries))
     before: tuple[Problem, ...] = check_publish_version(publish) if publish is not None else ()
+    if publish is not None:
+        report = _publish_strict(report)
     if inputs is None:
         return _extended(report, before, (), None)
     checked = check_inputs_file(Path(inputs), report.manifest)
@@ -112,6 +114,22 @@ def _extended(
     clean = not any(p.severity == "error" for p in problems)
     twin = report.twin if clean else None
     return ValidationReport(problems, report.manifest, report.workflow, twin, inputs if clean else None)
+
+
+def _publish_strict(report: ValidationReport) -> ValidationReport:
+    """Publishing refuses what a local run reads leniently: `internal_resources` fails the 1.4 schema there."""
+    problems = tuple(
+        replace(
+            p,
+            severity="error",
+            message='"internal_resources" is not a 1.4 key: publishing refuses it, rename it "resources"',
+        )
+        if p.code == "resources-alias"
+        else p
+        for p in report.problems
+    )
+    clean = not any(p.severity == "error" for p in problems)
+    return ValidationReport(problems, report.manifest, report.workflow, report.twin if clean else None)
 
 
 def validate_files(

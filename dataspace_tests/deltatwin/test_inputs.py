@@ -349,3 +349,13 @@ def test_random_inputs_files_never_crash_and_every_error_has_a_path(data: Any) -
     if result.inputs is not None:
         assert list(result.inputs.inputs) == list(TYPED.inputs)
         assert SECRET not in repr(result.inputs)
+
+
+def test_a_short_secret_does_not_garble_messages() -> None:
+    # masking is by value position, never by substring: a secret "s" must not turn "station" into "***tation"
+    manifest = manifest_with(station={"type": "string"})
+    result = check_inputs({"station": {"type": "secret", "secret_value": "s"}}, manifest)
+    (problem,) = result.problems
+    assert problem.render() == (
+        "error   inputs.json: station.type: Input station must be of type string but is of type secret. [input-type]"
+    )

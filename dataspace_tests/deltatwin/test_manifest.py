@@ -396,13 +396,17 @@ def test_default_values_must_match_their_type(type_, value, message) -> None:
     ]
 
 
-def test_an_integer_for_a_number_is_widened_with_a_warning() -> None:
+def test_an_integer_for_a_number_is_accepted_with_a_warning_and_kept() -> None:
     result = check_manifest(minimal_manifest(resources={"cloud": {"type": "number", "value": 20}}))
     assert [(p.severity, p.code, p.message) for p in result.problems] == [
-        ("warning", "value-widened", "integer 20 given for a number: read as 20.0")
+        (
+            "warning",
+            "value-widened",
+            "integer 20 given for a number: accepted; it stays the integer 20 downstream, as in delta-core",
+        )
     ]
     value = result.manifest.resources["cloud"].value
-    assert value == 20.0 and isinstance(value, float)
+    assert value == 20 and isinstance(value, int)  # what flows downstream is unchanged (spec: Wrong #6)
 
 
 def test_data_values_are_a_url_string_or_an_object_with_url() -> None:
@@ -585,7 +589,8 @@ CommandCase = tuple[str, list[tuple[str, str, str]]]
                 (
                     "warning",
                     "placeholder-not-substituted",
-                    '"--k=$(inputs.a)": a placeholder is only substituted at the start of a space-separated word',
+                    '"--k=$(inputs.a)": a placeholder is only substituted at the start of a space-separated word; '
+                    "delta-core's bash then runs it as a command substitution (it becomes empty, with an error on stderr)",
                 )
             ],
         ),
