@@ -88,6 +88,8 @@ class WorkflowResult:
     unreadable: frozenset[NodeId] = frozenset()
     # the `to` ends of edges left out because their `from` end was malformed: those ports are meant to be fed
     half_edges: tuple[Port, ...] = ()
+    # `nodes` missing or not a list: every edge would dangle, so only that root cause is reported
+    nodes_unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,11 @@ def parse_workflow(data: Any, *, file: str = WORKFLOW_FILE) -> WorkflowResult:
     nodes = tuple(_nodes(data, out, unreadable))
     edges = tuple(_edges(data, out, half_edges))
     return WorkflowResult(
-        Workflow(nodes, edges), tuple(sort_problems(out, data)), frozenset(unreadable), tuple(half_edges)
+        Workflow(nodes, edges),
+        tuple(sort_problems(out, data)),
+        frozenset(unreadable),
+        tuple(half_edges),
+        nodes_unreadable=not isinstance(data.get("nodes"), list),
     )
 
 
@@ -286,8 +292,8 @@ def check_workflow(
     """
     out = Problems(file)
     workflow = parsed.workflow
-    if workflow is None:
-        return None, ()
+    if workflow is None or parsed.nodes_unreadable:
+        return None, ()  # without nodes every edge would be reported dangling: the missing section is the cause
     model = manifest.manifest if manifest is not None else None
     opaque = manifest.opaque if manifest is not None else frozenset()
     targets = _resolve_nodes(workflow, model, opaque, resolve, out)

@@ -532,3 +532,10 @@ def test_the_cli_template_workflow_resolves_to_nothing(deltatwin_examples_dir: P
         ("error", "dangling-edge", "workflow.yml: edges[0].from.id"),
         ("error", "dangling-edge", "workflow.yml: edges[0].to.id"),
     ]
+
+
+def test_a_missing_nodes_section_is_the_only_problem_reported() -> None:
+    # every edge would otherwise be reported dangling before the root cause
+    graph, problems = check({"edges": EDGES})
+    assert graph is None
+    assert [(p.severity, p.code, p.location) for p in problems] == [("error", "missing-key", "workflow.yml: nodes")]
