@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from typing import Any, Literal
 
 from dataspace_assets.deltatwin.files import load_json
@@ -178,10 +180,30 @@ def _check_entry(name: str, entry: Any, declared: Input, out: Problems, secrets:
         out.error((name, key), "input-type", _type_message(name, declared.type, actual))
         return _INVALID
     if declared.type == "Data":
+        _check_data_path(name, key, value, out)
         return DataRef(value)
     if declared.type == "secret":
         return Secret(value)
     return value
+
+
+def _check_data_path(name: str, key: str, url: str, out: Problems) -> None:
+    """Cheap warnings about a Data value that is not an http(s) URL: a local path must exist to be used in place."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("http", "https"):
+        return
+    if scheme and len(scheme) > 1 and scheme != "file":
+        out.warning((name, key), "data-path", f"{quote(scheme)} URLs cannot be fetched (http, https, file or a path)")
+        return
+    path = Path(url2pathname(urlsplit(url).path) if scheme == "file" else url).expanduser()
+    if not path.is_absolute():
+        out.warning(
+            (name, key),
+            "data-path",
+            "a relative path: dataspace reads it from the twin folder, delta-core 1.2.7 crashes on it",
+        )
+    elif not path.is_file():
+        out.warning((name, key), "data-path", f"no such file on this machine: {path}")
 
 
 def _missing_value(name: str, entry: dict, type_: str, key: str, out: Problems) -> Any:
