@@ -359,3 +359,23 @@ def test_a_short_secret_does_not_garble_messages() -> None:
     assert problem.render() == (
         "error   inputs.json: station.type: Input station must be of type string but is of type secret. [input-type]"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("data/a.tif", "a relative path: dataspace reads it from the twin folder, delta-core 1.2.7 crashes on it"),
+        ("/nowhere/at/all.tif", "no such file on this machine: /nowhere/at/all.tif"),
+        ("s3://bucket/a.tif", '"s3" URLs cannot be fetched (http, https, file or a path)'),
+    ],
+)
+def test_local_data_paths_get_cheap_warnings(url: str, message: str) -> None:
+    result = check_inputs({"doc": {"type": "Data", "url": url}}, manifest_with(doc={"type": "Data"}))
+    assert result.ok
+    assert [(p.severity, p.code, p.message) for p in result.problems] == [("warning", "data-path", message)]
+
+
+def test_an_existing_absolute_path_and_urls_give_no_warning(tmp_path) -> None:
+    (tmp_path / "a.tif").write_bytes(b"x")
+    for url in (str(tmp_path / "a.tif"), "https://example.org/a.tif"):
+        assert check_inputs({"doc": {"type": "Data", "url": url}}, manifest_with(doc={"type": "Data"})).problems == ()
