@@ -194,5 +194,8 @@ def _result(result: dg.ExecuteInProcessResult, plan, instance: dg.DagsterInstanc
 
 
 def ensure_folder(folder: Path) -> None:
+    """A missing folder is a usage error (exit 2), as for `twin validate`."""
+    from dataspace_assets.deltatwin.validate import TwinFolderError
+
     if not folder.is_dir():
-        raise DataspaceError(f"{folder}: no such twin folder")
+        raise TwinFolderError(f"{folder}: no such folder")
