@@ -54,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
         Path(args.inputs) if args.inputs else None,
         load_settings(),
         registries=tuple(Path(r) for r in args.registry),
+        parallel=args.parallel,
         echo=echo,
     )
     if args.json:
@@ -118,5 +119,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     run.add_argument(
         "--registry", metavar="DIR", action="append", default=[], help="a folder of whole twins <id>/<version>/ for dependency nodes; repeatable"
+    )
+    run.add_argument(
+        "--parallel",
+        action="store_true",
+        help="run ready nodes concurrently, each in its own process (slower to start; UI launches always do)",
     )
     run.set_defaults(func=_run)

@@ -107,10 +107,10 @@ def run_twin(
     registries: tuple[Path, ...] = (),
     instance: dg.DagsterInstance | None = None,
     progress: bool = True,
+    parallel: bool = False,
     echo: Callable[[str], None] = print,
 ) -> TwinRunResult:
     """Check the inputs file with the `--inputs` rules, then materialize every output of the twin in one Dagster run."""
-    from dataspace_assets.deltatwin.definitions import twin_definitions
     from dataspace_assets.deltatwin.plan import build_plan
     from dataspace_assets.instance import get_instance
 
@@ -140,33 +140,48 @@ def run_twin(
     config = run_config_from_inputs(data, dict(plan.twin.manifest.inputs), added)
     if config:
         run_config["ops"] = {graph_name(plan.name): {"config": config}}
-    defs = twin_definitions([folder], settings, registries=registries)
-    job = dg.define_asset_job(
-        "deltatwin_run", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
-    )
-    defs = dg.Definitions.merge(
-        defs,
-        dg.Definitions(jobs=[job], loggers={"console": dg.colored_console_logger, "twin_progress": twin_progress_logger}),
-    )
-    resolved = defs.resolve_job_def("deltatwin_run")
     instance = instance or get_instance(settings)
+    # In process by default: a step process costs seconds (it imports Dagster and rebuilds the twin), more
+    # than most models; --parallel runs ready nodes concurrently, one process each, as UI launches do.
+    parallel = parallel and has_parallel_models(plan)
+    run_config["execution"] = {"config": {"multiprocess": {}} if parallel else {"in_process": {}}}
     os.environ.update(added)
     if progress:
         os.environ[PROGRESS_ENV] = "1"
+    tags = {TAG_STATUS: "created", TAG_TWIN: plan.name, "deltatwin/folder": str(folder)}
     try:
-        result = resolved.execute_in_process(
-            run_config=run_config,
-            instance=instance,
-            raise_on_error=False,
-            tags={TAG_STATUS: "created", TAG_TWIN: plan.name, "deltatwin/folder": str(folder)},
+        # A reconstructable job: the multiprocess executor rebuilds it in each step's process.
+        job = dg.build_reconstructable_job(
+            __name__, "twin_run_job", reconstructable_args=(str(folder), [str(r) for r in registries])
         )
+        with dg.execute_job(job, instance, run_config=run_config, tags=tags, raise_on_error=False) as result:
+            return _result(result, plan, instance)
     finally:
         for variable in [*added, PROGRESS_ENV]:
             os.environ.pop(variable, None)
-    return _result(result, plan, instance)
 
 
-def _result(result: dg.ExecuteInProcessResult, plan, instance: dg.DagsterInstance) -> TwinRunResult:
+def twin_run_job(folder: str, registries: list[str]) -> dg.JobDefinition:
+    """The job `twin run` executes: every output of one twin folder, with the progress logger."""
+    from dataspace_assets.deltatwin.definitions import twin_definitions
+    from dataspace_assets.settings import load_settings
+
+    defs = twin_definitions([Path(folder)], load_settings(), registries=tuple(Path(r) for r in registries))
+    job = dg.define_asset_job("deltatwin_run", selection=dg.AssetSelection.all(), executor_def=dg.multi_or_in_process_executor)
+    loggers = {"console": dg.colored_console_logger, "twin_progress": twin_progress_logger}
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[job], loggers=loggers)).resolve_job_def("deltatwin_run")
+
+
+def has_parallel_models(plan) -> bool:
+    """True when two model nodes could run at the same time (neither feeds the other, even indirectly)."""
+    ancestors: dict[str, set[str]] = {}
+    for key, step in plan.steps.items():  # steps are in dependency order
+        ancestors[key] = set().union(*({source} | ancestors[source] for source, _ in step.sources.values()))
+    models = [k for k, s in plan.steps.items() if s.kind == "model"]
+    return any(b not in ancestors[a] and a not in ancestors[b] for i, a in enumerate(models) for b in models[i + 1 :])
+
+
+def _result(result: dg.ExecutionResult, plan, instance: dg.DagsterInstance) -> TwinRunResult:
     run = instance.get_run_by_id(result.run_id)
     tags = dict(run.tags) if run is not None else {}
     outputs: dict[str, dict[str, Any]] = {}
