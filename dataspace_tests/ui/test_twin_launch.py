@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.services]
 
 TWIN = "example-word-count"
 # No daemon in this test: runs are launched directly instead of queued (everything else as dagster.yaml).
-INSTANCE = "run_coordinator:\n  module: dagster\n  class: DefaultRunCoordinator\n"
+INSTANCE = "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"  # as Dagster documents it
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,14 @@ mutation($params: ExecutionParams!) {
 STATUS = '{ runOrError(runId: "%s") { ... on Run { status tags { key value } } } }'
 
 
+def graphql(server: DagsterWebserver, query: str, variables: dict | None = None) -> dict:
+    import requests
+
+    answer = requests.post(f"{server.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=60)
+    assert answer.ok and not answer.json().get("errors"), answer.text[:2000]
+    return answer.json()["data"]
+
+
 def test_a_launchpad_run_materializes_the_collector_then_the_twin(launch_server) -> None:
     server, home = launch_server
     keys = [["dataspace", "example_air_quality"], ["deltatwin", TWIN, "counts"], ["deltatwin", TWIN, "summary"]]
@@ -54,12 +62,12 @@ def test_a_launchpad_run_materializes_the_collector_then_the_twin(launch_server)
         },
         "runConfigData": {"ops": {"deltatwin__example_word_count": {"config": {"text": "ui ui launch"}}}},
     }
-    answer = server.graphql(LAUNCH, {"params": params})["launchRun"]
+    answer = graphql(server, LAUNCH, {"params": params})["launchRun"]
     assert answer["__typename"] == "LaunchRunSuccess", answer
     run_id = answer["run"]["runId"]
     deadline = time.monotonic() + 600
     while True:
-        run = server.graphql(STATUS % run_id)["runOrError"]
+        run = graphql(server, STATUS % run_id)["runOrError"]
         if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
             break
         assert time.monotonic() < deadline, f"run {run_id} still {run['status']}"
