@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 
 from dataspace_assets.deltatwin.coercion import coerce
-from dataspace_assets.deltatwin.fetch import fetch
+from dataspace_assets.deltatwin.fetch import FetchError, fetch
 from dataspace_assets.deltatwin.inputs import MASK, Secret, check_inputs
 from dataspace_assets.deltatwin.manifest import DataRef, Input, Manifest, Model, Output, Resource
 from dataspace_assets.deltatwin.plan import VALUE, Step, TwinPlan, mangle
@@ -186,7 +186,7 @@ def _guarded(step_label: str, dependency: str | None, masker: Masker, body):
             if isinstance(exc, NodeFailed):
                 code, message = exc.return_code, str(exc)
             elif isinstance(exc, DataspaceError):
-                code, message = (211 if "fetch" in type(exc).__name__.lower() else 221), str(exc)
+                code, message = (211 if isinstance(exc, FetchError) else 221), str(exc)
             else:
                 code, message = 221, f"node {step_label}: unexpected {type(exc).__name__}: {exc}"
             if dependency is not None:

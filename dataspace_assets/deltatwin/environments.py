@@ -25,7 +25,7 @@ READY_MARK = ".dataspace-ready"
 BUILD_TIMEOUT = 900
 
 
-class EnvironmentError_(DataspaceError):
+class EnvironmentBuildError(DataspaceError):
     """A model's environment could not be built (the model node fails with return code 221)."""
 
 
@@ -59,7 +59,7 @@ def uv_binary() -> str:
     for candidate in (os.environ.get("DATASPACE_UV"), shutil.which("uv"), str(PROJECT_ROOT / ".uvenv" / "bin" / "uv")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise EnvironmentError_("uv is not installed: set DATASPACE_UV or run scripts/setup.sh (it installs .uvenv/bin/uv)")
+    raise EnvironmentBuildError("uv is not installed: set DATASPACE_UV or run scripts/setup.sh (it installs .uvenv/bin/uv)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,7 +87,7 @@ def choose_interpreter(requested: str | None) -> tuple[Interpreter, list[str]]:
     """The installed interpreter for `pythonVersion` (x.y): that one, else the nearest (newer on a tie), with a warning."""
     available = installed_interpreters()
     if not available:
-        raise EnvironmentError_("no Python 3 interpreter found on this machine")
+        raise EnvironmentBuildError("no Python 3 interpreter found on this machine")
     if requested is None:
         current = next((i for i in available if i.version == sys.version_info[:2]), available[-1])
         return current, [f"no pythonVersion declared: using Python {current.text}"]
@@ -134,7 +134,7 @@ def prepare_environment(model: Model, model_folder: Path, cache: Path, *, offlin
     warnings += apt_warnings(model)
     for name in model.pip_requirement_files:
         if not (model_folder / name).is_file():
-            raise EnvironmentError_(f"pipRequirementFiles: {name} is not a file of {model_folder}")
+            raise EnvironmentBuildError(f"pipRequirementFiles: {name} is not a file of {model_folder}")
     key = environment_key(model, model_folder, interpreter)
     target = cache / key
     if (target / READY_MARK).is_file():
@@ -169,7 +169,7 @@ def _uv(command: list[str]) -> None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EnvironmentError_(f"building the model environment failed: {exc}") from exc
+        raise EnvironmentBuildError(f"building the model environment failed: {exc}") from exc
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-8:])
-        raise EnvironmentError_(f"building the model environment failed ({' '.join(command[1:3])}): {tail}")
+        raise EnvironmentBuildError(f"building the model environment failed ({' '.join(command[1:3])}): {tail}")

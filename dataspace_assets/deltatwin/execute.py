@@ -28,7 +28,6 @@ from dataspace_assets.deltatwin.assets import unbound_manifest
 from dataspace_assets.deltatwin.inputs import check_inputs_file
 from dataspace_assets.deltatwin.plan import mangle
 from dataspace_assets.deltatwin.validate import validate_folder
-from dataspace_assets.errors import DataspaceError
 from dataspace_assets.runs import failure_messages
 from dataspace_assets.settings import Settings
 

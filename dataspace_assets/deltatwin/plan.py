@@ -13,7 +13,7 @@ from dataspace_assets.deltatwin.coercion import edge_rule, output_rule
 from dataspace_assets.deltatwin.manifest import Dependency, Input, Model, Output, Resource
 from dataspace_assets.deltatwin.render import SHELL_MODE, template_words
 from dataspace_assets.deltatwin.validate import validate_folder
-from dataspace_assets.deltatwin.workflow import BoundNode, NodeId, Port, TwinGraph
+from dataspace_assets.deltatwin.workflow import BoundNode, Port, TwinGraph
 from dataspace_assets.errors import DataspaceError
 
 VALUE = "value"  # the single output of input, resource and pass-through steps
@@ -263,7 +263,3 @@ class _Expander:
         if step.key in self.plan.steps:
             raise DataspaceError(f"twin {self.plan.name}: two nodes have the key {step.key!r}")
         self.plan.steps[step.key] = step
-
-
-def node_key(node_id: NodeId) -> str:
-    return str(node_id)

@@ -453,3 +453,22 @@ def test_parallel_models_are_detected_for_the_multiprocess_executor(tmp_path) ->
 
     assert has_parallel_models(build_plan(fan_out_twin(tmp_path / "a", source={"type": "Data", "value": "x.json"})))
     assert not has_parallel_models(build_plan(typed_twin(tmp_path / "b")))  # a chain: one model at a time
+
+
+def test_requirement_files_are_part_of_the_environment_key(tmp_path) -> None:
+    from dataspace_assets.deltatwin.environments import prepare_environment
+    from dataspace_assets.deltatwin.manifest import check_manifest
+
+    body = model("models/m", "python main.py", pipRequirementFiles=["requirements.txt"], aptRequirements=[{"name": "gdal-bin"}])
+    parsed = check_manifest({"name": "r", "description": "d", "owner": "o", "models": {"m": body}})
+    assert parsed.ok, parsed.problems
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "requirements.txt").write_text("# nothing to install: the file is read offline\n")
+    cache = tmp_path / "envs"
+    first = prepare_environment(parsed.manifest.models["m"], folder, cache)
+    assert (first.path / READY_MARK).is_file() and (first.bin / "python").exists()
+    assert any("aptRequirements (gdal-bin) cannot be installed by a local run" in w for w in first.warnings)
+    assert prepare_environment(parsed.manifest.models["m"], folder, cache).path == first.path  # cached
+    (folder / "requirements.txt").write_text("# another content, another environment\n")
+    assert prepare_environment(parsed.manifest.models["m"], folder, cache).path != first.path

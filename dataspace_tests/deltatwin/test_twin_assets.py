@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from dataspace_assets.definitions import build_definitions
-from dataspace_assets.deltatwin.assets import INPUTS_OP, graph_name
+from dataspace_assets.deltatwin.assets import graph_name
 from dataspace_assets.deltatwin.execute import run_twin
 from dataspace_assets.deltatwin.plan import build_plan
 from dataspace_assets.storage.store import DataStore
