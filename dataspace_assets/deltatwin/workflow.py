@@ -301,6 +301,7 @@ def check_workflow(
     edges = _check_edges(workflow, targets, skipped, parsed.half_edges, out)
     bindings = _check_bindings(workflow, targets, edges, out)
     _check_types(edges.binding, targets, out)
+    _check_glob_defaults(workflow, targets, bindings, out)
     order = _order(workflow, edges.graph, out)
     problems = tuple(sort_problems(out, data))
     upstream_ok = manifest is not None and manifest.ok and not any(p.severity == "error" for p in parsed.problems)
@@ -587,6 +588,29 @@ def _check_types(edges: Iterable[Edge], targets: dict[tuple[type, NodeId], _Targ
                 f"{_a(kind)} value ({source.node.ref}) into {into}: delta-core 1.2.7 crashes here "
                 f"(run error, return code 0); dataspace gives the port {rule.receives}",
             )
+
+
+_GLOB_INPUT = re.compile(r"\$\(inputs\.([A-Za-z][A-Za-z0-9_-]*)\)")
+
+
+def _check_glob_defaults(
+    workflow: Workflow, targets: dict[tuple[type, NodeId], _Target], bindings: Mapping, out: Problems
+) -> None:
+    """A glob naming an input no edge feeds: delta-core 1.2.7 reads edge values only (KeyError, return code 0)."""
+    for node in workflow.nodes:
+        element = targets[_key(node.id)].element
+        if not isinstance(element, Model):
+            continue
+        fed = bindings.get(_key(node.id), {})
+        for output in element.outputs.values():
+            for name in _GLOB_INPUT.findall(output.glob or ""):
+                if name in element.inputs and name not in fed:
+                    out.warning(
+                        ("nodes", node.index),
+                        "reference-cannot-run",
+                        f"delta-core 1.2.7 cannot run this: the glob of output {quote(output.name)} names "
+                        f"$(inputs.{name}), which no edge feeds (it reads edge values only); dataspace uses the default",
+                    )
 
 
 def _a(word: str) -> str:

@@ -539,3 +539,23 @@ def test_a_missing_nodes_section_is_the_only_problem_reported() -> None:
     graph, problems = check({"edges": EDGES})
     assert graph is None
     assert [(p.severity, p.code, p.location) for p in problems] == [("error", "missing-key", "workflow.yml: nodes")]
+
+
+def test_a_glob_placeholder_on_a_default_only_port_is_warned() -> None:
+    manifest = minimal_manifest(
+        outputs={"raw": {"type": "Data"}},
+        models={
+            "m": model(
+                inputs={"level": {"type": "string", "value": "L1C"}},
+                outputs={"raw": {"type": "Data", "glob": "S2_$(inputs.level)_raw.npz"}},
+            )
+        },
+    )
+    data = {"nodes": [{"id": "m", "ref": "models.m"}, {"id": "raw", "ref": "outputs.raw"}],
+            "edges": [{"from": {"id": "m", "port": "raw"}, "to": {"id": "raw"}}]}
+    graph, problems = check(data, manifest)
+    assert graph is not None
+    assert [(p.severity, p.code, p.location) for p in problems] == [
+        ("warning", "reference-cannot-run", "workflow.yml: nodes[0]")
+    ]
+    assert "$(inputs.level), which no edge feeds" in problems[0].message
