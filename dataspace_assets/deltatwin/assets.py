@@ -174,10 +174,11 @@ def _record_failure(context: dg.OpExecutionContext, return_code: int, message: s
     _record(context, {TAG_STATUS: "error", TAG_RETURN_CODE: str(return_code), TAG_MESSAGE: message})
 
 
-def _guarded(step_label: str, dependency: str | None, masker: Masker, body):
+def _guarded(step_label: str, dependency: str | None, body):
     """Run an op body; any failure is recorded (status, delta-core return code, a message) and raised as dg.Failure."""
 
     def compute(context, inputs: Mapping[str, Any]) -> Iterator[dg.Output]:
+        masker = Masker()  # per execution: the secrets this step reveals
         try:
             yield from body(context, inputs, masker)
         except dg.Failure:
@@ -246,7 +247,7 @@ class _Factory:
         outs[READY] = dg.Out(bool)
         return dg.OpDefinition(
             name=INPUTS_OP,
-            compute_fn=_guarded("inputs", None, Masker(), body),
+            compute_fn=_guarded("inputs", None, body),
             outs=outs,
             config_schema=config_schema(plan),
             description=f"Check the run's inputs of twin {plan.name} (return codes 110 and 120).",
@@ -275,7 +276,7 @@ class _Factory:
         body = getattr(self, f"_{step.kind}")(step)
         return dg.OpDefinition(
             name=self.ops[step.key],
-            compute_fn=_guarded(step.key, step.dependency, Masker(), body),
+            compute_fn=_guarded(step.key, step.dependency, body),
             ins=ins,
             outs=outs,
             required_resource_keys=resources,
