@@ -89,7 +89,8 @@ def run_main_job(
     by_partitions: dict[dg.PartitionsDefinition, list[dg.AssetKey]] = {}
     for key in sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
         node = graph.get(key)
-        if getattr(node.metadata.get("deltatwin/needs_inputs"), "value", False):
+        needs_inputs = node.metadata.get("deltatwin/needs_inputs")
+        if getattr(needs_inputs, "value", needs_inputs) is True:
             report.skipped.append(key.to_user_string())  # a twin with required inputs: `dataspace twin run` or the UI
             continue
         if node.partitions_def is None:
