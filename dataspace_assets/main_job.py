@@ -106,6 +106,10 @@ def run_main_job(
         if key in parquet_keys:
             continue  # below: their pending windows, once what they are made from is stored
         node = graph.get(key)
+        needs_inputs = node.metadata.get("deltatwin/needs_inputs")
+        if getattr(needs_inputs, "value", needs_inputs) is True:
+            report.skipped.append(key.to_user_string())  # a twin with required inputs: `dataspace twin run` or the UI
+            continue
         if node.partitions_def is None:
             unpartitioned.append(key)
         else:

@@ -34,11 +34,13 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
     assert report.ok, report.failures
     assert echoed[0] == "declared harvest sources synced: 1"
     by_asset = {item.asset: item for item in report.materialized}
+    twin = {"deltatwin/example-word-count/counts", "deltatwin/example-word-count/summary"}
+    # the example twin's summary reads what the collector stored in the same main job (bindings.toml)
     harvesters = {f"dataspace/example_air_quality_{n}" for n in ("hourly", "peaks", "alerts")}
     parquet = {"dataspace/example_air_quality_parquet"}
     # The day roll-up runs only when the simulated day of history began before today's midnight (UTC).
     assert set(by_asset) - {"dataspace/example_air_quality_parquet_1d"} == {
-        "dataspace/example_air_quality", "catalog/harvest", "catalog/dcat", *harvesters, *parquet
+        "dataspace/example_air_quality", "catalog/harvest", "catalog/dcat", *harvesters, *parquet, *twin
     }
     collector = by_asset["dataspace/example_air_quality"]
     store = DataStore.from_settings(settings)
@@ -102,3 +104,34 @@ def test_main_job_names_a_collector_failure_as_the_collector_does(tmp_settings, 
     report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
     [failure] = report.failures
     assert failure.startswith("dataspace__feeds_number: collector feeds_number (dataspace_tests.test_main_job.Unsupported)")
+
+
+def test_main_job_skips_a_twin_it_has_no_inputs_for(tmp_settings, dagster_instance) -> None:
+    import json
+
+    folder = tmp_settings.configs_dir / "deltatwins" / "needs"
+    (folder / "models").mkdir(parents=True)
+    manifest = {
+        "name": "needs",
+        "description": "a twin with a required input",
+        "owner": "tests",
+        "inputs": {"word": {"type": "string"}},
+        "outputs": {"out": {"type": "Data"}},
+        "models": {
+            "m": {
+                "path": "models",
+                "type": "python",
+                "parameters": {"pythonVersion": "3.11", "command": "python -c pass $(inputs.word)"},
+                "inputs": {"word": {"type": "string"}},
+                "outputs": {"out": {"type": "stdout"}},
+            }
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "workflow.yml").write_text(
+        "nodes: [{id: word, ref: inputs.word}, {id: m, ref: models.m}, {id: out, ref: outputs.out}]\n"
+        "edges: [{from: {id: word}, to: {id: m, port: word}}, {from: {id: m, port: out}, to: {id: out}}]\n"
+    )
+    report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
+    assert report.ok, report.failures
+    assert "deltatwin/needs/out" in report.skipped and report.materialized == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from dataspace_assets.deltatwin.schemas import SUPPORTED_VERSIONS
@@ -38,6 +39,33 @@ def _init(args: argparse.Namespace) -> int:
     for line in validate_folder(folder).lines():
         print(line)  # e.g. a folder name that is not a good DeltaTwin name
     return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a twin folder through Dagster on the persistent instance; exit 0 on success, 1 otherwise."""
+    from dataspace_assets.deltatwin.execute import ensure_folder, run_twin
+    from dataspace_assets.settings import load_settings
+
+    folder = Path(args.dir)
+    ensure_folder(folder)
+    echo = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    result = run_twin(
+        folder,
+        Path(args.inputs) if args.inputs else None,
+        load_settings(),
+        registries=tuple(Path(r) for r in args.registry),
+        parallel=args.parallel,
+        echo=echo,
+    )
+    if args.json:
+        print(result.to_json())
+    else:
+        print(f"run {result.run_id or '(not started)'}: {result.status} (return code {result.return_code})")
+        if result.message:
+            print(result.message)
+        for key, output in result.outputs.items():
+            print(f"  {key}: {output['path']} ({output['size']} bytes, {output['checksum']})")
+    return 0 if result.ok else 1
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,3 +108,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     init.add_argument("--owner", help="the manifest's owner (default: John Doe, as delta-core writes it)")
     init.set_defaults(func=_init)
+
+    run = actions.add_parser("run", help="run a twin folder through Dagster (the run shows in the UI); exit 1 on failure")
+    run.add_argument("dir", metavar="DIR", help="the twin folder (inside configs/ or anywhere)")
+    run.add_argument(
+        "--inputs", metavar="FILE", help="the run's inputs file {name: {type, value | url | secret_value}}"
+    )
+    run.add_argument(
+        "--json", action="store_true", help='print one object {"run_id", "status", "return_code", "message", "outputs"}'
+    )
+    run.add_argument(
+        "--registry", metavar="DIR", action="append", default=[], help="a folder of whole twins <id>/<version>/ for dependency nodes; repeatable"
+    )
+    run.add_argument(
+        "--parallel",
+        action="store_true",
+        help="run ready nodes concurrently, each in its own process (slower to start; UI launches always do)",
+    )
+    run.set_defaults(func=_run)

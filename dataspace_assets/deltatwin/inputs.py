@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from typing import Any, Literal
 
 from dataspace_assets.deltatwin.files import load_json
@@ -90,9 +92,10 @@ class InputsResult:
 
     @property
     def return_code(self) -> int | None:
-        """The code a reference run fails with: 120 for missing inputs (checked first), else 110, else None."""
+        """The code a reference run fails with: 110 for a type error (it is raised inside the check's loop, so it
+        wins), else 120 for missing inputs (raised after the loop), else None."""
         codes = {p.code for p in self.problems if p.severity == "error"}
-        for code in ("missing-inputs", "input-type"):
+        for code in ("input-type", "missing-inputs"):
             if code in codes:
                 return RETURN_CODES[code]
         return None
@@ -105,19 +108,20 @@ def check_inputs(data: Any, manifest: Manifest, *, file: str = "inputs.json") ->
         out.error((), "wrong-type", f"expected a JSON object {{name: {{type, value}}}}, got {kind(data)}")
         return InputsResult(tuple(out))
     provided: dict[str, BoundValue] = {}
+    secrets = _secrets(data, manifest)
     for name, entry in data.items():
         declared = manifest.inputs.get(name)
         if declared is None:
-            out.error((name,), "undeclared-input", _undeclared(name, manifest))
+            out.error((name,), "undeclared-input", _undeclared(MASK if name in secrets else name, manifest))
             continue
-        value = _check_entry(name, entry, declared, out)
+        value = _check_entry(name, entry, declared, out, secrets)
         if value is not _INVALID:
             provided[name] = value
     missing = sorted(n for n, i in manifest.inputs.items() if i.required and n not in data)
     if missing:
         # the reference's message, with Python's list repr (sorted, as the reference sorts them)
         out.error((), "missing-inputs", f"Inputs {missing!r} required.")
-    problems = tuple(_mask(sort_problems(list(out), data), _secrets(data, manifest)))
+    problems = tuple(_mask(sort_problems(list(out), data), secrets))
     if out.has_errors:
         return InputsResult(problems)
     return InputsResult(problems, _bind(manifest, provided))
@@ -139,7 +143,7 @@ def check_inputs_file(path: Path, manifest: Manifest | None) -> InputsResult:
 _INVALID: Any = object()
 
 
-def _check_entry(name: str, entry: Any, declared: Input, out: Problems) -> Any:
+def _check_entry(name: str, entry: Any, declared: Input, out: Problems, secrets: set[str] = frozenset()) -> Any:
     """The value one entry gives its input, or _INVALID with problems (never showing the value: it may be a secret)."""
     if not isinstance(entry, dict):
         out.error((name,), "wrong-type", f"expected an object {{type, value}}, got {kind(entry)}")
@@ -153,7 +157,8 @@ def _check_entry(name: str, entry: Any, declared: Input, out: Problems) -> Any:
         return _INVALID
     if given != declared.type:
         # start_local converts the entry by this type, so the reference check then fails with 110
-        out.error((name, "type"), "input-type", _type_message(name, declared.type, given))
+        shown = MASK if given in secrets else given  # the one place a message quotes what the file holds
+        out.error((name, "type"), "input-type", _type_message(name, declared.type, shown))
         return _INVALID
     key = _VALUE_KEY.get(declared.type, _DEFAULT_VALUE_KEY)
     if key not in entry:
@@ -175,10 +180,30 @@ def _check_entry(name: str, entry: Any, declared: Input, out: Problems) -> Any:
         out.error((name, key), "input-type", _type_message(name, declared.type, actual))
         return _INVALID
     if declared.type == "Data":
+        _check_data_path(name, key, value, out)
         return DataRef(value)
     if declared.type == "secret":
         return Secret(value)
     return value
+
+
+def _check_data_path(name: str, key: str, url: str, out: Problems) -> None:
+    """Cheap warnings about a Data value that is not an http(s) URL: a local path must exist to be used in place."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("http", "https"):
+        return
+    if scheme and len(scheme) > 1 and scheme != "file":
+        out.warning((name, key), "data-path", f"{quote(scheme)} URLs cannot be fetched (http, https, file or a path)")
+        return
+    path = Path(url2pathname(urlsplit(url).path) if scheme == "file" else url).expanduser()
+    if not path.is_absolute():
+        out.warning(
+            (name, key),
+            "data-path",
+            "a relative path: dataspace reads it from the twin folder, delta-core 1.2.7 crashes on it",
+        )
+    elif not path.is_file():
+        out.warning((name, key), "data-path", f"no such file on this machine: {path}")
 
 
 def _missing_value(name: str, entry: dict, type_: str, key: str, out: Problems) -> Any:
@@ -205,19 +230,16 @@ def _secrets(data: dict, manifest: Manifest) -> set[str]:
 
 
 def _mask(problems: list[Problem], secrets: set[str]) -> list[Problem]:
-    """Problems with every secret shown as ***, in messages and key paths (a secret pasted in the wrong place)."""
+    """Problems with every key that is a secret shown as *** (a secret pasted in the wrong place).
+
+    Masking is by position: a path part equal to a secret is replaced whole, and messages mask the one
+    value they quote where they quote it. Nothing is replaced by substring search, which garbled every
+    message containing a short secret's letters (`***tation` for a secret "s").
+    """
     if not secrets:
         return problems
-    ordered = sorted(secrets, key=len, reverse=True)  # longest first, so a secret containing another is masked whole
-
-    def hide(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, MASK)
-        return text
-
     return [
-        replace(p, message=hide(p.message), path=tuple(hide(x) if isinstance(x, str) else x for x in p.path))
-        for p in problems
+        replace(p, path=tuple(MASK if isinstance(x, str) and x in secrets else x for x in p.path)) for p in problems
     ]
 
 

@@ -510,9 +510,14 @@ class _Parser:
             ok = isinstance(raw, int) and not isinstance(raw, bool)
         elif type_ == "number":
             if isinstance(raw, int) and not isinstance(raw, bool):
-                # delta-core would pass the integer on as an integer; we widen it, which the spec allows
-                self.out.warning(where, "value-widened", f"integer {raw} given for a number: read as {float(raw)!r}")
-                return float(raw)
+                # accepted, but never changed: delta-core passes the JSON integer on as an integer, and a
+                # dependency's `integer` input downstream must receive 20, not 20.0 (a number port renders 20.0)
+                self.out.warning(
+                    where,
+                    "value-widened",
+                    f"integer {raw} given for a number: accepted; it stays the integer {raw} downstream, as in delta-core",
+                )
+                return raw
             ok = isinstance(raw, float)
         elif type_ in ("string", "secret"):
             ok = isinstance(raw, str)
@@ -557,7 +562,27 @@ class _Parser:
     def _input(self, path: Path, key: str, body: dict) -> Input:
         self._keys(path, key, body, _INPUT_KEYS)
         type_ = self._type(path, body)
+        self._reference_limits(path, type_, body)
         return Input(key, type_, _str(body.get("description")), self._value(path, type_, body.get("value")))
+
+    def _reference_limits(self, path: Path, type_: str, body: dict) -> None:
+        """Twin inputs we accept but delta-core 1.2.7 cannot run: say so (our executor runs them)."""
+        raw, value = body.get("type"), body.get("value")
+        reason = None
+        if isinstance(raw, str) and raw != type_ and type_:
+            reason = f"an input typed {quote(raw)} can never be satisfied there (every value gives return code 110)"
+        elif type_ == "Data" and isinstance(value, str):
+            reason = "a Data default must be an object {\"url\": ...} there (a string crashes with a TypeError)"
+        elif type_ == "secret" and isinstance(value, str):
+            reason = "a secret default crashes the run there (return code 0, no message)"
+        elif type_ in UNRENDERED_TYPES and (value is None or _fits(type_, value)):
+            reason = (
+                f"{type_} defaults crash the run there, and no {type_} value can be given"
+                if value is not None
+                else f"no {type_} value can ever be given there (every value gives return code 110)"
+            )
+        if reason:
+            self.out.warning(path, "reference-cannot-run", f"delta-core 1.2.7 cannot run this: {reason}")
 
     def _resource(self, path: Path, key: str, body: dict) -> Resource:
         self._keys(path, key, body, _RESOURCE_KEYS)
@@ -715,7 +740,8 @@ class _Parser:
             self.out.warning(
                 where,
                 "placeholder-not-substituted",
-                f"{quote(segment)}: a placeholder is only substituted at the start of a space-separated word",
+                f"{quote(segment)}: a placeholder is only substituted at the start of a space-separated word; "
+                "delta-core's bash then runs it as a command substitution (it becomes empty, with an error on stderr)",
             )
         else:
             bare = _BARE_PLACEHOLDER.fullmatch(segment)
@@ -924,6 +950,11 @@ class _Parser:
                 continue
             found[name] = Resource(name, "Data", DataRef(item["source_url"]))
         return found
+
+
+def _fits(type_: str, value: Any) -> bool:
+    """A structured default of the right JSON kind (a wrong one is a value-type error already)."""
+    return {"array": isinstance(value, list), "object": isinstance(value, dict)}.get(type_, True)
 
 
 def _is_integer(value: Any) -> bool:

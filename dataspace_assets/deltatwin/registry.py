@@ -42,3 +42,32 @@ class FolderRegistry:
 
 def _safe_segment(text: str) -> bool:
     return bool(text) and text not in (".", "..") and "/" not in text and "\\" not in text and "\0" not in text
+
+
+def dependency_cycles(manifest: Manifest, resolve) -> dict[str, str]:
+    """{dependency key: "a==1 -> b==2 -> a==1"} for each dependency whose published twins lead back to one of them.
+
+    delta-core nests a new orchestrator per dependency node without a check, so such a run never ends.
+    """
+    found: dict[str, str] = {}
+
+    def walk(current: Manifest, path: tuple[tuple[str, str], ...]) -> str | None:
+        for dependency in current.dependencies.values():
+            pair = (dependency.id, dependency.version)
+            if pair in path:
+                return " -> ".join(f"{i}=={v}" for i, v in (*path, pair))
+            nested = resolve(dependency)
+            if nested is not None:
+                loop = walk(nested, (*path, pair))
+                if loop:
+                    return loop
+        return None
+
+    for key, dependency in manifest.dependencies.items():
+        nested = resolve(dependency)
+        if nested is None:
+            continue
+        loop = walk(nested, ((dependency.id, dependency.version),))
+        if loop:
+            found[key] = loop
+    return found

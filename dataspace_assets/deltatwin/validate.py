@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dataspace_assets.deltatwin.files import load_json, load_yaml
@@ -12,7 +12,7 @@ from dataspace_assets.deltatwin.inputs import BoundInputs, check_inputs_file
 from dataspace_assets.deltatwin.manifest import MANIFEST_FILE, Manifest, ManifestResult, check_manifest
 from dataspace_assets.deltatwin.problems import Problem, Problems, sort_problems
 from dataspace_assets.deltatwin.publish import PUBLISH_SCHEMA, check_publish_version
-from dataspace_assets.deltatwin.registry import FolderRegistry
+from dataspace_assets.deltatwin.registry import FolderRegistry, dependency_cycles
 from dataspace_assets.deltatwin.workflow import (
     WORKFLOW_FILE,
     DependencyResolver,
@@ -100,8 +100,13 @@ def validate_folder(
             raise ValueError(f"publishing validates the manifest as {PUBLISH_SCHEMA}, not {version}")
         version = PUBLISH_SCHEMA
     workflow_path = folder / WORKFLOW_FILE
-    report = validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=_resolver(registries))
+    resolve = _resolver(registries)
+    report = validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=resolve)
+    if resolve is not None and report.manifest is not None:
+        report = _with_cycles(report, resolve)
     before: tuple[Problem, ...] = check_publish_version(publish) if publish is not None else ()
+    if publish is not None:
+        report = _publish_strict(report)
     if inputs is None:
         return _extended(report, before, (), None)
     checked = check_inputs_file(Path(inputs), report.manifest)
@@ -116,6 +121,33 @@ def _extended(
     clean = not any(p.severity == "error" for p in problems)
     twin = report.twin if clean else None
     return ValidationReport(problems, report.manifest, report.workflow, twin, inputs if clean else None)
+
+
+def _with_cycles(report: ValidationReport, resolve: DependencyResolver) -> ValidationReport:
+    """Dependency cycles through the registry are errors (delta-core would nest runs forever)."""
+    cycles = dependency_cycles(report.manifest, resolve)  # type: ignore[arg-type]
+    if not cycles:
+        return report
+    out = Problems(MANIFEST_FILE)
+    for key, loop in cycles.items():
+        out.error(("dependencies", key), "dependency-cycle", f"dependency cycle: {loop}: a run would nest forever")
+    return ValidationReport(tuple(out) + report.problems, report.manifest, report.workflow, None)
+
+
+def _publish_strict(report: ValidationReport) -> ValidationReport:
+    """Publishing refuses what a local run reads leniently: `internal_resources` fails the 1.4 schema there."""
+    problems = tuple(
+        replace(
+            p,
+            severity="error",
+            message='"internal_resources" is not a 1.4 key: publishing refuses it, rename it "resources"',
+        )
+        if p.code == "resources-alias"
+        else p
+        for p in report.problems
+    )
+    clean = not any(p.severity == "error" for p in problems)
+    return ValidationReport(problems, report.manifest, report.workflow, report.twin if clean else None)
 
 
 def validate_files(

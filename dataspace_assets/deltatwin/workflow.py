@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataspace_assets.deltatwin.coercion import edge_rule, output_rule
 from dataspace_assets.deltatwin.manifest import SECTIONS, Dependency, Element, Manifest, ManifestResult, Model
 from dataspace_assets.deltatwin.problems import Path, Problem, Problems, describe, kind, quote, sort_problems
 
@@ -87,6 +88,8 @@ class WorkflowResult:
     unreadable: frozenset[NodeId] = frozenset()
     # the `to` ends of edges left out because their `from` end was malformed: those ports are meant to be fed
     half_edges: tuple[Port, ...] = ()
+    # `nodes` missing or not a list: every edge would dangle, so only that root cause is reported
+    nodes_unreadable: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,11 @@ def parse_workflow(data: Any, *, file: str = WORKFLOW_FILE) -> WorkflowResult:
     nodes = tuple(_nodes(data, out, unreadable))
     edges = tuple(_edges(data, out, half_edges))
     return WorkflowResult(
-        Workflow(nodes, edges), tuple(sort_problems(out, data)), frozenset(unreadable), tuple(half_edges)
+        Workflow(nodes, edges),
+        tuple(sort_problems(out, data)),
+        frozenset(unreadable),
+        tuple(half_edges),
+        nodes_unreadable=not isinstance(data.get("nodes"), list),
     )
 
 
@@ -266,6 +273,8 @@ class _Target:
     inputs: frozenset[str] | None  # None: not known (unresolved dependency, unreadable manifest part)
     outputs: frozenset[str] | None
     required: frozenset[str] = frozenset()
+    input_types: Mapping[str, str] = field(default_factory=dict)  # port -> declared type, where known
+    output_types: Mapping[str, str] = field(default_factory=dict)
 
 
 def check_workflow(
@@ -283,14 +292,16 @@ def check_workflow(
     """
     out = Problems(file)
     workflow = parsed.workflow
-    if workflow is None:
-        return None, ()
+    if workflow is None or parsed.nodes_unreadable:
+        return None, ()  # without nodes every edge would be reported dangling: the missing section is the cause
     model = manifest.manifest if manifest is not None else None
     opaque = manifest.opaque if manifest is not None else frozenset()
     targets = _resolve_nodes(workflow, model, opaque, resolve, out)
     skipped = {_key(node_id) for node_id in parsed.unreadable}
     edges = _check_edges(workflow, targets, skipped, parsed.half_edges, out)
     bindings = _check_bindings(workflow, targets, edges, out)
+    _check_types(edges.binding, targets, out)
+    _check_glob_defaults(workflow, targets, bindings, out)
     order = _order(workflow, edges.graph, out)
     problems = tuple(sort_problems(out, data))
     upstream_ok = manifest is not None and manifest.ok and not any(p.severity == "error" for p in parsed.problems)
@@ -333,12 +344,16 @@ def _resolve_nodes(
             )
         inputs = outputs = None
         required: frozenset[str] = frozenset()
+        input_types: dict[str, str] = {}
+        output_types: dict[str, str] = {}
         if isinstance(element, Model):
             if f"models.{key}.inputs" not in opaque:
                 inputs = frozenset(element.inputs)
                 required = frozenset(name for name, port in element.inputs.items() if port.required)
+                input_types = {name: port.type for name, port in element.inputs.items()}
             if f"models.{key}.outputs" not in opaque:
                 outputs = frozenset(element.outputs)
+                output_types = {name: port.type for name, port in element.outputs.items()}
         elif isinstance(element, Dependency):
             dependency = resolve(element) if resolve is not None else None
             if dependency is None:
@@ -353,7 +368,11 @@ def _resolve_nodes(
             else:
                 inputs, outputs = frozenset(dependency.inputs), frozenset(dependency.outputs)
                 required = frozenset(name for name, port in dependency.inputs.items() if port.required)
-        targets[_key(node.id)] = _Target(node, element, inputs, outputs, required)
+                input_types = {name: port.type for name, port in dependency.inputs.items()}
+                output_types = {name: port.type for name, port in dependency.outputs.items()}
+        elif element is not None and section in ("inputs", "resources"):
+            output_types = {DEFAULT_PORT: element.type}  # type: ignore[union-attr]
+        targets[_key(node.id)] = _Target(node, element, inputs, outputs, required, input_types, output_types)
     return targets
 
 
@@ -534,6 +553,68 @@ def _check_bindings(
                 f"input {quote(name)} of {node.ref} has no default and no incoming edge: it renders empty",
             )
     return bound
+
+
+def _check_types(edges: Iterable[Edge], targets: dict[tuple[type, NodeId], _Target], out: Problems) -> None:
+    """Every edge's value type against its port's type, by the coercion table (delta-core crashes on mismatches).
+
+    Only the edge that really feeds a port is checked: a second one into the same port is already an error.
+    """
+    fed: set[tuple] = set()
+    for edge in edges:
+        source, target = targets[_key(edge.source.node)], targets[_key(edge.target.node)]
+        slot = _slot(edge.target, target)
+        if slot in fed:
+            continue
+        fed.add(slot)
+        port = DEFAULT_PORT if source.node.ref.section in ("inputs", "resources") else edge.source.name
+        kind = source.output_types.get(port)
+        if not kind:
+            continue  # not known (an unresolved dependency) or already reported
+        if target.node.ref.section == "outputs":
+            rule, into = output_rule(kind), f"output node {_show(edge.target.node)}"
+        else:
+            declared = target.input_types.get(edge.target.name)
+            if not declared:
+                continue
+            rule, into = edge_rule(kind, declared), f"the {declared} port {quote(edge.target.name)} of {target.node.ref}"
+        where: Path = ("edges", edge.index)
+        if rule.verdict == "error":
+            out.error(where, "edge-type", f"{_a(kind)} value ({source.node.ref}) cannot reach {into}: {rule.receives}")
+        elif rule.verdict == "reference-crash":
+            out.warning(
+                where,
+                "edge-type",
+                f"{_a(kind)} value ({source.node.ref}) into {into}: delta-core 1.2.7 crashes here "
+                f"(run error, return code 0); dataspace gives the port {rule.receives}",
+            )
+
+
+_GLOB_INPUT = re.compile(r"\$\(inputs\.([A-Za-z][A-Za-z0-9_-]*)\)")
+
+
+def _check_glob_defaults(
+    workflow: Workflow, targets: dict[tuple[type, NodeId], _Target], bindings: Mapping, out: Problems
+) -> None:
+    """A glob naming an input no edge feeds: delta-core 1.2.7 reads edge values only (KeyError, return code 0)."""
+    for node in workflow.nodes:
+        element = targets[_key(node.id)].element
+        if not isinstance(element, Model):
+            continue
+        fed = bindings.get(_key(node.id), {})
+        for output in element.outputs.values():
+            for name in _GLOB_INPUT.findall(output.glob or ""):
+                if name in element.inputs and name not in fed:
+                    out.warning(
+                        ("nodes", node.index),
+                        "reference-cannot-run",
+                        f"delta-core 1.2.7 cannot run this: the glob of output {quote(output.name)} names "
+                        f"$(inputs.{name}), which no edge feeds (it reads edge values only); dataspace uses the default",
+                    )
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def _order(workflow: Workflow, edges: tuple[Edge, ...], out: Problems) -> tuple[NodeId, ...] | None:

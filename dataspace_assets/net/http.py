@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -433,6 +433,14 @@ class GuardedHttp:
         """POST a body to a URL (never retried once sent)."""
         return self._request("POST", url, data=data, headers=headers)
 
+    def download(self, url: str, target: Path, *, headers: dict | None = None) -> requests.Response:
+        """GET a URL into the file `target`, streamed in chunks under the size limit and the deadline.
+
+        The response keeps its headers; its body is the file.
+        """
+        with target.open("wb") as sink:
+            return self._request("GET", url, headers=headers, sink=sink)
+
     def read_local(self, url: str) -> bytes:
         """The bytes of a file:// URL; refused unless the source config sets `allow_local_files`."""
         if not self.options.allow_local_files:
@@ -472,7 +480,7 @@ class GuardedHttp:
         if problem:
             raise self.error_class(f"{url}: {problem}")
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, url: str, *, sink: BinaryIO | None = None, **kwargs: Any) -> requests.Response:
         self._check_target(url)
         with _Deadline(self.options.total_deadline) as deadline:
             try:
@@ -485,7 +493,7 @@ class GuardedHttp:
                     stream=True,
                     **kwargs,
                 )
-                return self._finish(response, url, method)
+                return self._finish(response, url, method, sink=sink)
             except (RefusedAddress, InvalidIPAddress) as exc:
                 raise self.error_class(
                     f"{url}: refused to connect to private address {exc.args[0] if exc.args else ''} "
@@ -508,7 +516,10 @@ class GuardedHttp:
                     ) from None
                 raise
 
-    def _finish(self, response: requests.Response, url: str, method: str) -> requests.Response:
+
+    def _finish(
+        self, response: requests.Response, url: str, method: str, *, sink: BinaryIO | None = None
+    ) -> requests.Response:
         if 300 <= response.status_code < 400:
             location = response.headers.get("Location", "")
             response.close()
@@ -524,10 +535,12 @@ class GuardedHttp:
             response._content = b""
             response.close()
             return response
-        response._content = self._read_body(response, url)
+        body = self._read_body(response, url, sink)
+        response._content = b"" if sink is not None else body
         return response
 
-    def _read_body(self, response: requests.Response, url: str) -> bytes:
+    def _read_body(self, response: requests.Response, url: str, sink: BinaryIO | None = None) -> bytes:
+        """The body, under the size cap; with a `sink`, written there chunk by chunk instead (b"" returned)."""
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.options.max_bytes:
             response.close()
@@ -538,7 +551,10 @@ class GuardedHttp:
                 size += len(chunk)
                 if size > self.options.max_bytes:
                     raise self.error_class(f"Response too large for url: {url} (limit {self.options.max_bytes} bytes)")
-                chunks.append(chunk)
+                if sink is not None:
+                    sink.write(chunk)
+                else:
+                    chunks.append(chunk)
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             deadline = _active_deadline()
             if deadline is not None and deadline.expired:

@@ -175,11 +175,12 @@ def test_types_the_reference_check_cannot_infer_cannot_be_given() -> None:
     assert result.return_code == 110
 
 
-def test_both_failures_report_120_first() -> None:
+def test_a_type_error_wins_over_missing_inputs() -> None:
+    # delta-core raises the first type error inside its loop and the missing inputs only after it (rc 110)
     manifest = manifest_with(a={"type": "integer"}, b={"type": "string"})
     result = check_inputs({"a": {"type": "integer", "value": "1"}}, manifest)
     assert {p.code for p in result.problems} == {"missing-inputs", "input-type"}
-    assert result.return_code == 120
+    assert result.return_code == 110
 
 
 # -- shape (behaviour 34) ------------------------------------------------------------------------
@@ -348,3 +349,33 @@ def test_random_inputs_files_never_crash_and_every_error_has_a_path(data: Any) -
     if result.inputs is not None:
         assert list(result.inputs.inputs) == list(TYPED.inputs)
         assert SECRET not in repr(result.inputs)
+
+
+def test_a_short_secret_does_not_garble_messages() -> None:
+    # masking is by value position, never by substring: a secret "s" must not turn "station" into "***tation"
+    manifest = manifest_with(station={"type": "string"})
+    result = check_inputs({"station": {"type": "secret", "secret_value": "s"}}, manifest)
+    (problem,) = result.problems
+    assert problem.render() == (
+        "error   inputs.json: station.type: Input station must be of type string but is of type secret. [input-type]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("data/a.tif", "a relative path: dataspace reads it from the twin folder, delta-core 1.2.7 crashes on it"),
+        ("/nowhere/at/all.tif", "no such file on this machine: /nowhere/at/all.tif"),
+        ("s3://bucket/a.tif", '"s3" URLs cannot be fetched (http, https, file or a path)'),
+    ],
+)
+def test_local_data_paths_get_cheap_warnings(url: str, message: str) -> None:
+    result = check_inputs({"doc": {"type": "Data", "url": url}}, manifest_with(doc={"type": "Data"}))
+    assert result.ok
+    assert [(p.severity, p.code, p.message) for p in result.problems] == [("warning", "data-path", message)]
+
+
+def test_an_existing_absolute_path_and_urls_give_no_warning(tmp_path) -> None:
+    (tmp_path / "a.tif").write_bytes(b"x")
+    for url in (str(tmp_path / "a.tif"), "https://example.org/a.tif"):
+        assert check_inputs({"doc": {"type": "Data", "url": url}}, manifest_with(doc={"type": "Data"})).problems == ()

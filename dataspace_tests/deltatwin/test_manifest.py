@@ -347,15 +347,40 @@ def test_a_name_inside_a_model_is_refused_by_the_schema() -> None:
 )
 def test_the_type_vocabulary_is_accepted(type_) -> None:
     result = check_manifest(minimal_manifest(inputs={"i": {"type": type_}}))
-    assert result.ok and result.problems == ()
+    # accepted; an array/object/json twin input also says delta-core 1.2.7 can never be given one
+    expected = ["reference-cannot-run"] if type_ in ("array", "object", "json") else []
+    assert result.ok and [p.code for p in result.problems] == expected
     assert result.manifest.inputs["i"].type == type_
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"type": "data"}, 'an input typed "data" can never be satisfied there'),
+        ({"type": "Data", "value": "https://x/a.tif"}, "a Data default must be an object"),
+        ({"type": "secret", "value": "x"}, "a secret default crashes the run there"),
+        ({"type": "array", "value": [1]}, "array defaults crash the run there"),
+    ],
+)
+def test_inputs_the_reference_cannot_run_are_warned(body, reason) -> None:
+    result = check_manifest(minimal_manifest(inputs={"i": body}))
+    warned = [p.message for p in result.problems if p.code == "reference-cannot-run"]
+    assert result.ok and len(warned) == 1
+    assert warned[0].startswith(f"delta-core 1.2.7 cannot run this: {reason}")
 
 
 @pytest.mark.parametrize(("written", "read"), [("data", "Data"), ("DATA", "Data"), ("String", "string")])
 def test_case_variants_are_read_with_a_warning(written, read) -> None:
     result = check_manifest(minimal_manifest(inputs={"i": {"type": written}}))
     assert [(p.severity, p.code, p.location, p.message) for p in result.problems] == [
-        ("warning", "type-case", "manifest.json: inputs.i.type", f'"{written}" read as "{read}"')
+        (
+            "warning",
+            "reference-cannot-run",
+            "manifest.json: inputs.i",
+            f'delta-core 1.2.7 cannot run this: an input typed "{written}" can never be satisfied there '
+            "(every value gives return code 110)",
+        ),
+        ("warning", "type-case", "manifest.json: inputs.i.type", f'"{written}" read as "{read}"'),
     ]
     assert result.manifest.inputs["i"].type == read
 
@@ -396,13 +421,17 @@ def test_default_values_must_match_their_type(type_, value, message) -> None:
     ]
 
 
-def test_an_integer_for_a_number_is_widened_with_a_warning() -> None:
+def test_an_integer_for_a_number_is_accepted_with_a_warning_and_kept() -> None:
     result = check_manifest(minimal_manifest(resources={"cloud": {"type": "number", "value": 20}}))
     assert [(p.severity, p.code, p.message) for p in result.problems] == [
-        ("warning", "value-widened", "integer 20 given for a number: read as 20.0")
+        (
+            "warning",
+            "value-widened",
+            "integer 20 given for a number: accepted; it stays the integer 20 downstream, as in delta-core",
+        )
     ]
     value = result.manifest.resources["cloud"].value
-    assert value == 20.0 and isinstance(value, float)
+    assert value == 20 and isinstance(value, int)  # what flows downstream is unchanged (spec: Wrong #6)
 
 
 def test_data_values_are_a_url_string_or_an_object_with_url() -> None:
@@ -585,7 +614,8 @@ CommandCase = tuple[str, list[tuple[str, str, str]]]
                 (
                     "warning",
                     "placeholder-not-substituted",
-                    '"--k=$(inputs.a)": a placeholder is only substituted at the start of a space-separated word',
+                    '"--k=$(inputs.a)": a placeholder is only substituted at the start of a space-separated word; '
+                    "delta-core's bash then runs it as a command substitution (it becomes empty, with an error on stderr)",
                 )
             ],
         ),

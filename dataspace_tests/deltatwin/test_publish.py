@@ -75,3 +75,13 @@ def test_the_version_problem_comes_first_and_fails_the_report(twin_folder) -> No
 def test_publish_cannot_be_combined_with_another_schema_version(twin_folder) -> None:
     with pytest.raises(ValueError, match="publishing validates the manifest as 1.4, not 1.2"):
         validate_folder(twin_folder(minimal_manifest(), EMPTY_WORKFLOW), version="1.2", publish="1.0")
+
+
+def test_publishing_refuses_internal_resources(twin_folder) -> None:
+    # a local validation reads the alias with a warning; publish's 1.4 schema check refuses the key
+    resources = {"r": {"type": "string", "value": "x"}}
+    folder = twin_folder(minimal_manifest(internal_resources=resources), EMPTY_WORKFLOW)
+    assert validate_folder(folder).ok
+    report = validate_folder(folder, publish="1.0.0")
+    assert not report.ok
+    assert triples(report.problems) == [("error", "resources-alias", "manifest.json: internal_resources")]

@@ -203,7 +203,7 @@ def test_a_manifest_alone_can_be_validated(twin_folder) -> None:
 def test_the_project_example_twin_validates_cleanly() -> None:
     report = validate_folder(PROJECT_ROOT / "configs" / "deltatwins" / "example")
     assert report.problems == ()
-    assert report.twin.order == ("text", "min_length", "count", "counts")
+    assert report.twin.order == ("text", "min_length", "readings", "pollutant", "count", "summarise", "counts", "summary")
     assert report.twin.nodes["count"].inputs == {"text": Port("text"), "min_length": Port("min_length")}
 
 
@@ -216,4 +216,28 @@ def test_workflow_problems_from_reading_and_from_the_checks_print_in_file_order(
     assert triples(report.problems) == [
         ("error", "dangling-edge", "workflow.yml: edges[0].from.id"),  # found by the checks
         ("error", "bad-node-id", "workflow.yml: edges[1].from.id"),  # found while reading
+    ]
+
+
+def test_dependency_cycles_through_the_registry_are_errors(tmp_path) -> None:
+    # the reference nests a run per dependency node with no check: a self-dependency never ends
+    import json as _json
+
+    entry = tmp_path / "registry" / "loop" / "1.0"
+    entry.mkdir(parents=True)
+    loop = minimal_manifest(name="loop", dependencies={"again": {"id": "loop", "version": "1.0"}})
+    (entry / "manifest.json").write_text(_json.dumps(loop))
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "manifest.json").write_text(_json.dumps(minimal_manifest(dependencies={"dep": {"id": "loop", "version": "1.0"}})))
+    (twin / "workflow.yml").write_text("nodes: []\nedges: []\n")
+    assert validate_folder(twin).ok  # without a registry the loop cannot be seen
+    report = validate_folder(twin, registries=[tmp_path / "registry"])
+    assert [(p.severity, p.code, p.location, p.message) for p in report.errors] == [
+        (
+            "error",
+            "dependency-cycle",
+            "manifest.json: dependencies.dep",
+            "dependency cycle: loop==1.0 -> loop==1.0: a run would nest forever",
+        )
     ]

@@ -532,3 +532,30 @@ def test_the_cli_template_workflow_resolves_to_nothing(deltatwin_examples_dir: P
         ("error", "dangling-edge", "workflow.yml: edges[0].from.id"),
         ("error", "dangling-edge", "workflow.yml: edges[0].to.id"),
     ]
+
+
+def test_a_missing_nodes_section_is_the_only_problem_reported() -> None:
+    # every edge would otherwise be reported dangling before the root cause
+    graph, problems = check({"edges": EDGES})
+    assert graph is None
+    assert [(p.severity, p.code, p.location) for p in problems] == [("error", "missing-key", "workflow.yml: nodes")]
+
+
+def test_a_glob_placeholder_on_a_default_only_port_is_warned() -> None:
+    manifest = minimal_manifest(
+        outputs={"raw": {"type": "Data"}},
+        models={
+            "m": model(
+                inputs={"level": {"type": "string", "value": "L1C"}},
+                outputs={"raw": {"type": "Data", "glob": "S2_$(inputs.level)_raw.npz"}},
+            )
+        },
+    )
+    data = {"nodes": [{"id": "m", "ref": "models.m"}, {"id": "raw", "ref": "outputs.raw"}],
+            "edges": [{"from": {"id": "m", "port": "raw"}, "to": {"id": "raw"}}]}
+    graph, problems = check(data, manifest)
+    assert graph is not None
+    assert [(p.severity, p.code, p.location) for p in problems] == [
+        ("warning", "reference-cannot-run", "workflow.yml: nodes[0]")
+    ]
+    assert "$(inputs.level), which no edge feeds" in problems[0].message
