@@ -383,7 +383,7 @@ def test_the_example_handler_serves_the_example_data_as_the_readme_curls_it(proj
     assert main(["run", "--collectors", "example_air_quality", "--now"]) == 0
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     curl = [line for line in readme.splitlines() if line.startswith("curl ")]
-    assert len(curl) == 1
+    assert len(curl) == 2
     url = urlsplit(shlex.split(curl[0])[-1])
     assert (url.hostname, url.port) == ("127.0.0.1", 8888)
     with running(build_app(project_settings)) as srv:
@@ -395,3 +395,11 @@ def test_the_example_handler_serves_the_example_data_as_the_readme_curls_it(proj
         assert srv.get(f"{url.path}?start_timestamp={stamp - 1}&end_timestamp={stamp + 1}").json() == snapshot
         assert srv.get(f"{url.path}?end_timestamp={stamp}").status == 404
         assert srv.get(f"{url.path}?start_timestamp=soon").status == 400
+    # The second line: the published catalogue, served by the same server (`dataspace serve`).
+    from dataspace_assets.run_command import extra_routes
+
+    catalogue = urlsplit(shlex.split(curl[1].split("#")[0])[-1])
+    with running(build_app(project_settings, extra_routes=extra_routes(project_settings))) as srv:
+        answer = srv.get(f"{catalogue.path}?{catalogue.query}")
+        assert answer.status == 200 and answer.headers["content-type"].startswith("text/turtle")
+        assert b"hydra:PartialCollectionView" in answer.body or b"PartialCollectionView" in answer.body
