@@ -17,4 +17,19 @@ def sync_declared_sources(settings: "Settings", instance: "dg.DagsterInstance | 
     return _sync(settings, instance)
 
 
-__all__ = ["sync_declared_sources"]
+def harvest_run_tags(settings: "Settings", partitions_def: "dg.PartitionsDefinition", partition_key: str) -> dict[str, str]:
+    """The tags of a harvest run of this partition (source, domain), or none when it is not a harvest partition."""
+    from dataspace_assets.harvest.assets import harvest_partitions, run_tags
+    from dataspace_assets.harvest.catalog import Catalog
+
+    if getattr(partitions_def, "name", None) != harvest_partitions.name:
+        return {}
+    catalog = Catalog.from_settings(settings)
+    try:
+        source = catalog.get_source(partition_key)
+    finally:
+        catalog.close()
+    return run_tags(partition_key, source.domain) if source is not None else {}
+
+
+__all__ = ["harvest_run_tags", "sync_declared_sources"]

@@ -9,7 +9,6 @@ The reaper runs on every tick of the harvest sensor and at the start of every ru
 
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import dataclass
 
@@ -17,8 +16,9 @@ import dagster as dg
 import psutil
 
 from dataspace_assets.harvest.catalog import Catalog
+from dataspace_assets.runs import PROCESS_TAG, process_identity, process_tags
 
-PROCESS_TAG = "dataspace/run-process"
+__all__ = ["PROCESS_TAG", "process_identity", "process_tags", "reap", "run_death"]
 LIVE_STATUSES = (
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -26,17 +26,6 @@ LIVE_STATUSES = (
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 )
-
-
-def process_identity(pid: int | None = None) -> str:
-    """`host:pid:start time` of a process (this one by default): what a dead process is told apart by."""
-    process = psutil.Process(pid or os.getpid())
-    return f"{socket.gethostname()}:{process.pid}:{process.create_time():.2f}"
-
-
-def process_tags() -> dict[str, str]:
-    """The tag of a run executed in this process."""
-    return {PROCESS_TAG: process_identity()}
 
 
 def _process_gone(identity: str) -> bool:
