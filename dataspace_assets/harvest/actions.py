@@ -48,7 +48,10 @@ def check_source_fields(
     try:
         backend_cls = get_backend(backend)
     except DataspaceError as exc:
-        raise DataspaceError(f"{where}: {exc}") from exc
+        from dataspace_assets.harvest.backends import list_backends
+
+        known = ", ".join(sorted(e.name for e in list_backends() if e.ok))
+        raise DataspaceError(f"{where}: {exc} (known backends: {known})") from exc
     config = dict(config or {})
     try:
         errors = backend_cls.validate_config(config)

@@ -317,6 +317,13 @@ def _schedule(args: argparse.Namespace) -> int:
     cron = actions.schedule_cron(args.minute, args.hour, args.day, args.day_of_month, args.month)
     source = actions.schedule_source(_catalog(args), args.identifier, cron)
     print(f"scheduled harvest source {source.slug}: {source.schedule}")
+    if args.minute == "*" and args.hour != "*":
+        # udata users write `-h 4` meaning "at 4 o'clock"; cron reads it as every minute of that hour.
+        print(
+            f"warning: minute is *, so this runs every minute of hour {args.hour} (60 runs); "
+            f"add -m 0 to run once at {args.hour}:00",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -399,7 +406,7 @@ def _preview(args: argparse.Namespace) -> int:
                 "dataservices": jsonable({k: asdict(v) for k, v in report.dataservices.items()}),
             }
         )
-        return 0
+        return 0 if report.job.status != "failed" else 1
     _print_job(report.job, args.identifier or args.url)
     for item in report.items:
         record = report.datasets.get(item.dataset_id or "") or report.dataservices.get(item.dataservice_id or "")
@@ -407,7 +414,7 @@ def _preview(args: argparse.Namespace) -> int:
         errors = "; ".join(e["message"] for e in item.errors)
         print(f"  {item.status:8} {item.kind:11} {item.remote_id}{title}{'  ' + errors if errors else ''}")
     print("preview: nothing was saved")
-    return 0
+    return 0 if report.job.status != "failed" else 1  # like `run`: a failed harvest is a failed command
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -479,26 +486,31 @@ def _datasets(args: argparse.Namespace) -> int:
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add `dataspace harvest ...` to the `dataspace` parser."""
     harvest = commands.add_parser("harvest", help="harvest remote catalogues (DCAT, CSW-DCAT, plugins)")
+    harvest.add_argument("-?", action="help", help="show this help message and exit (as udata's -?)")
     sub = harvest.add_subparsers(dest="harvest_command", metavar="ACTION", required=True)
 
     def add(name: str, func, help_text: str, **kwargs) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text, description=help_text, **kwargs)
+        parser.add_argument("-?", action="help", help="show this help message and exit (as udata's -?)")
         parser.set_defaults(func=func)
         return parser
 
     p = add("create", _create, "create a harvest source (pending validation)")
-    p.add_argument("backend")
-    p.add_argument("url")
-    p.add_argument("name")
-    p.add_argument("-f", "--frequency", default="manual", choices=["manual", "monthly", "weekly", "daily"])
-    p.add_argument("-u", "--owner")
-    p.add_argument("-o", "--org")
+    p.add_argument("backend", help="backend name (see `dataspace harvest backends`)")
+    p.add_argument("url", help="the remote catalogue's URL (http://, https:// or file://)")
+    p.add_argument("name", help="the source's name (its slug is made from it)")
+    p.add_argument(
+        "-f", "--frequency", default="manual", choices=["manual", "monthly", "weekly", "daily"],
+        help="how often the remote changes (informative; the schedule decides runs)",
+    )
+    p.add_argument("-u", "--owner", help="user who owns the harvested datasets (when no organization)")
+    p.add_argument("-o", "--org", help="organization that owns the harvested datasets")
     p.add_argument("--config", help='backend config as JSON, e.g. \'{"features": {"geodcatap": true}}\'')
 
     p = add("validate", _validate, "accept a source (schedules it daily and launches it once), or refuse it")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--refuse", action="store_true")
-    p.add_argument("--comment")
+    p.add_argument("--refuse", action="store_true", help="refuse the source instead (needs --comment)")
+    p.add_argument("--comment", help="why it is accepted or refused (shown in catalog/sources)")
     p.add_argument("--no-launch", action="store_true", help="accept without launching a first run")
 
     for name, func, text in (
@@ -516,7 +528,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
     p = add("sources", _sources, "list harvest sources")
     p.add_argument("-s", "--scheduled", action="store_true", help="only scheduled sources")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     add("backends", _backends, "list installed backends (OK or KO)")
 
@@ -524,11 +536,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     p = add("schedule", _schedule, "schedule a source with cron fields", add_help=False)
     p.add_argument("--help", action="help", help="show this help message and exit")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("-m", "--minute", default="*")
-    p.add_argument("-h", "--hour", default="*")
-    p.add_argument("-d", "--day", default="*", help="day of week")
-    p.add_argument("-D", "--day-of-month", default="*")
-    p.add_argument("-M", "--month", default="*", help="month of year")
+    p.add_argument("-m", "--minute", default="*", help="cron minute field (default *: every minute)")
+    p.add_argument("-h", "--hour", default="*", help="cron hour field (default *); with -m *, every minute of it")
+    p.add_argument("-d", "--day", default="*", help="cron day-of-week field (default *)")
+    p.add_argument("-D", "--day-of-month", default="*", help="cron day-of-month field (default *)")
+    p.add_argument("-M", "--month", default="*", help="cron month field (default *)")
 
     p = add("purge", _purge, "remove deleted sources for good (their datasets are archived) and old jobs")
     p.add_argument(
@@ -537,30 +549,33 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
 
     p = add("attach", _attach, "attach datasets to remote ids from a ';' CSV (columns local;remote)")
-    p.add_argument("file")
-    p.add_argument("domain")
+    p.add_argument("file", help="a ';' CSV file with columns local (dataset id) and remote (remote id)")
+    p.add_argument("domain", help="the remote domain the ids belong to (a source's domain)")
 
     p = add("detach", _detach, "detach a dataset from its harvest source")
-    p.add_argument("dataset_id")
+    p.add_argument("dataset_id", help="the dataset's id")
 
     p = add("preview", _preview, "harvest up to 20 items without saving anything")
     p.add_argument("identifier", nargs="?", help="source id or slug")
-    p.add_argument("--url")
-    p.add_argument("--backend")
-    p.add_argument("--name")
-    p.add_argument("--config")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--url", help="preview a source that is not stored: its URL")
+    p.add_argument("--backend", help="... and its backend")
+    p.add_argument("--name", help="... and its name (default: the URL)")
+    p.add_argument("--config", help="... and its backend config as JSON")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("jobs", _jobs, "job history of a source with counts")
     p.add_argument("identifier", help="source id or slug")
     p.add_argument("--limit", type=_bounded_int(1, 100000), default=20, help="how many jobs, newest first (default 20)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("job", _job, "one job with its items")
-    p.add_argument("job_id")
-    p.add_argument("--status", choices=["pending", "started", "done", "failed", "skipped", "archived"])
-    p.add_argument("--json", action="store_true")
+    p.add_argument("job_id", help="the job's id (see `dataspace harvest jobs`)")
+    p.add_argument(
+        "--status", choices=["pending", "started", "done", "failed", "skipped", "archived"],
+        help="only the items of this status",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("datasets", _datasets, "the datasets of a source with their resources")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")

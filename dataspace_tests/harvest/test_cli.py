@@ -127,7 +127,8 @@ def test_refuse_and_bad_input_messages(cli) -> None:
     code, _, err = cli("create", "factory", "http://a.test/", "X", "--config", "{nope")
     assert code == 1 and err.strip() == "error: --config: invalid JSON (Expecting property name enclosed in double quotes at column 2)"
     code, _, err = cli("create", "nope", "http://a.test/", "X")
-    assert code == 1 and err.strip() == 'error: harvest source: Unknown backend "nope"'
+    assert code == 1 and err.strip().startswith('error: harvest source: Unknown backend "nope" (known backends: ')
+    assert "dcat, factory" in err  # the known ones are listed
     code, _, err = cli("jobs", "missing")
     assert err.strip() == 'error: harvest source "missing" not found (give its id or slug; see `dataspace harvest sources`)'
     code, _, err = cli("job", "0" * 32)
@@ -326,3 +327,38 @@ def test_attach_does_not_hang_on_a_fifo(cli, tmp_path: Path) -> None:
     os.mkfifo(fifo)
     code, _, err = cli("attach", str(fifo), "a.test")
     assert (code, err.strip()) == (1, f"error: {fifo}: not a regular file")
+
+
+def test_every_harvest_option_has_help_and_question_mark_is_help(cli, capsys: pytest.CaptureFixture) -> None:
+    import argparse
+
+    from dataspace_assets.cli import build_parser
+
+    parser = build_parser()
+    harvest = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "harvest")[1]
+    commands = harvest._subparsers._group_actions[0].choices
+    missing = [
+        f"{name} {action.dest}"
+        for name, sub in commands.items()
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert missing == []
+    with pytest.raises(SystemExit) as exit_:
+        main(["harvest", "jobs", "-?"])
+    assert exit_.value.code == 0 and "--limit" in capsys.readouterr().out
+
+
+def test_schedule_h_alone_warns_that_it_means_every_minute(cli) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha")
+    code, out, err = cli("schedule", "alpha", "-h", "4")
+    assert code == 0 and out.strip() == "scheduled harvest source alpha: * 4 * * *"
+    assert err.strip() == "warning: minute is *, so this runs every minute of hour 4 (60 runs); add -m 0 to run once at 4:00"
+    code, out, err = cli("schedule", "alpha", "-h", "4", "-m", "0")
+    assert err == ""
+
+
+def test_preview_of_a_failing_source_exits_non_zero(cli) -> None:
+    code, out, _ = cli("preview", "--backend", "factory", "--url", "http://down.test/",
+                       "--config", '{"count": 1, "fail_listing": "remote is down"}')
+    assert code == 1 and "error: remote is down" in out
