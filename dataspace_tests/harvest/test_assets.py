@@ -223,3 +223,26 @@ def test_steps_in_separate_processes_rebuild_the_backend_from_the_job(
     assert (job.status, job.items_by_status["done"]) == ("done", 61)
     # the description proves process_dataset saw the job_data written by initialize in another process
     assert {d.description for d in catalog.list_datasets()} == {"Made up from http://portal.test/ (60 listed)"}
+
+
+@pytest.mark.parametrize("template", ["dagster.yaml", "deploy/dagster.yaml"])
+def test_instance_yamls_limit_runs_per_source_and_domain_and_monitor_runs(template: str) -> None:
+    import yaml
+
+    from dataspace_assets.settings import PROJECT_ROOT
+
+    config = yaml.safe_load((PROJECT_ROOT / template).read_text())
+    limits = {limit["key"]: limit for limit in config["concurrency"]["runs"]["tag_concurrency_limits"]}
+    for key in ("dataspace/harvest-source", "dataspace/harvest-domain"):
+        assert limits[key]["limit"] == 1 and limits[key]["value"] == {"applyLimitPerUniqueValue": True}
+    assert config["run_monitoring"]["enabled"] is True
+
+
+def test_the_production_instance_queues_runs_with_those_limits(pg_dagster_instance: dg.DagsterInstance) -> None:
+    coordinator = pg_dagster_instance.run_coordinator
+    assert type(coordinator).__name__ == "QueuedRunCoordinator"
+    queue = pg_dagster_instance.get_concurrency_config().run_queue_config
+    keys = {limit["key"] for limit in queue.tag_concurrency_limits}
+    assert {"dataspace/harvest-source", "dataspace/harvest-domain"} <= keys
+    assert pg_dagster_instance.run_monitoring_enabled
+    assert type(pg_dagster_instance.run_storage).__name__ == "PostgresRunStorage"
