@@ -6,7 +6,7 @@ import dagster as dg
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest import admin
 from dataspace_assets.harvest.catalog import Catalog, HarvestJob, HarvestSource
-from dataspace_assets.harvest.reaper import reap
+from dataspace_assets.harvest.reaper import reap, tag_run_worker
 from dataspace_assets.harvest.sources_config import PARTITIONS_NAME
 from dataspace_assets.settings import Settings
 
@@ -84,6 +84,7 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
                 engine.ensure_runnable(source)
             except DataspaceError as exc:  # shown as the step's failure message in the UI
                 raise dg.Failure(description=str(exc)) from None
+            tag_run_worker(context.instance, context.run_id)  # so that the reaper can tell if it dies
             reaped = reap(catalog, context.instance, source.id)
             for job_id in reaped.jobs:
                 context.log.warning(f"closed harvest job {job_id} of {source.slug}: its run had died")

@@ -2,8 +2,9 @@
 
 A run executed in the `dataspace` process (`dataspace harvest run`, `dataspace run`) carries the tag
 `dataspace/run-process` = `host:pid:start` of that process: when that process is gone (kill -9,
-out of memory, a closed terminal) the run can never end by itself. Runs launched by the daemon
-end through Dagster (their worker reports the failure, or run monitoring marks them failed).
+out of memory, a closed terminal) the run can never end by itself. A run launched by the daemon
+gets the tag from its first harvest step when its run worker runs on the same host (the step's
+own process or its parent); otherwise it ends through Dagster (run monitoring).
 The reaper runs on every tick of the harvest sensor and at the start of every run of a source.
 """
 
@@ -18,7 +19,8 @@ import psutil
 from dataspace_assets.harvest.catalog import Catalog
 from dataspace_assets.runs import PROCESS_TAG, process_identity, process_tags
 
-__all__ = ["PROCESS_TAG", "process_identity", "process_tags", "reap", "run_death"]
+__all__ = ["PROCESS_TAG", "process_identity", "process_tags", "reap", "run_death", "tag_run_worker"]
+START_TIME_SLACK = 2.0  # seconds
 LIVE_STATUSES = (
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -36,10 +38,27 @@ def _process_gone(identity: str) -> bool:
         return False
     try:
         process = psutil.Process(int(pid_text))
-        # A recycled pid belongs to a process started later; a zombie is as dead as can be.
-        return f"{process.create_time():.2f}" != started or process.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
+        # A recycled pid belongs to a process started later; a zombie is as dead as can be. Start
+        # times are compared loosely: the kernel's boot time, which they derive from, can move by 1 s.
+        recycled = abs(process.create_time() - float(started or 0)) > START_TIME_SLACK
+        return recycled or process.status() == psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, ValueError):
         return True
+
+
+def tag_run_worker(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Give a run launched elsewhere (the daemon) the process tag, when its run worker is this step's process or parent."""
+    import os
+
+    run = instance.get_run_by_id(run_id)
+    if run is None or PROCESS_TAG in run.tags:
+        return
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_START, limit=1).records
+    event = records[0].event_log_entry.dagster_event if records else None
+    pid = event.pid if event is not None else None
+    # Only a worker seen from here can be watched: with Celery or Kubernetes it runs on another host.
+    if pid is not None and pid in (os.getpid(), os.getppid()):
+        instance.add_run_tags(run_id, {PROCESS_TAG: process_identity(pid)})
 
 
 def run_death(instance: dg.DagsterInstance, run_id: str | None) -> str | None:

@@ -219,6 +219,9 @@ def test_steps_in_separate_processes_rebuild_the_backend_from_the_job(
         assert result.success
         pids = {e.pid for e in result.all_events if e.is_step_success}
     assert len(pids) == 4  # initialize, two chunks, finalize: each in its own process
+    # the run worker (this process) was tagged by the first step, so the reaper can watch it
+    [run] = instance.get_runs()
+    assert run.tags["dataspace/run-process"].split(":")[1] == str(os.getpid())
     [job] = catalog.list_jobs(source.id)
     assert (job.status, job.items_by_status["done"]) == ("done", 61)
     # the description proves process_dataset saw the job_data written by initialize in another process
