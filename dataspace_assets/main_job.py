@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from dataspace_assets.definitions import build_definitions
-from dataspace_assets.harvest import harvest_run_tags, sync_declared_sources
+from dataspace_assets.harvest import harvest_progress, harvest_run_tags, sync_declared_sources
 from dataspace_assets.instance import get_instance
 from dataspace_assets.runs import LAUNCHED_BY_TAG, QUIET_RUN_CONFIG, failure_messages, process_tags
 from dataspace_assets.settings import Settings, load_settings
 
 MAIN_JOB_NAME = "dataspace_main_job"
+PROGRESS_SECONDS = 5.0  # between progress lines of a harvest partition
 MAIN_JOB_TAGS = {LAUNCHED_BY_TAG: "dataspace run"}
 
 
@@ -111,6 +114,31 @@ def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition:
             report.failures.append(f"{step}{f' [{partition}]' if partition else ''}: {message}")
 
 
+@contextmanager
+def _progress_lines(settings: Settings, harvest_partition: str | None, echo: Callable[[str], None]) -> Iterator[None]:
+    """While a harvest partition runs, echo its item count every few seconds (a log or a pipe shows it moves)."""
+    if harvest_partition is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def follow() -> None:
+        last = None
+        while not stop.wait(PROGRESS_SECONDS or 0.2):
+            line = harvest_progress(settings, harvest_partition)
+            if line and line != last:
+                echo(f"  {harvest_partition}: {line}")
+                last = line
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_main_job(
     settings: Settings,
     *,
@@ -151,7 +179,9 @@ def run_main_job(
             echo(f"materializing {', '.join(k.to_user_string() for k in keys)} [{partition_key}] ...")
             # A harvest run carries the tags of every harvest run (source, domain), so the UI filters it alike.
             tags = harvest_run_tags(settings, partitions_def, partition_key)
-            _record(report, _execute(settings, job, instance, keys, partition_key, tags), partition_key)
+            with _progress_lines(settings, partition_key if tags else None, echo):
+                result = _execute(settings, job, instance, keys, partition_key, tags)
+            _record(report, result, partition_key)
     return report
 
 

@@ -100,3 +100,4 @@ def test_main_job_can_be_restricted_to_some_assets(project_settings, dagster_ins
     report = run_main_job(project_settings, instance=dagster_instance, echo=lambda line: None, asset_keys=[key])
     assert report.ok and [item.asset for item in report.materialized] == ["dataspace/example_air_quality"]
     assert len(report.run_ids) == 1
+
