@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from dataspace_assets.definitions import build_definitions
-from dataspace_assets.harvest import sync_declared_sources
+from dataspace_assets.harvest import harvest_progress, harvest_run_tags, sync_declared_sources
 from dataspace_assets.instance import get_instance
-from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
-from dataspace_assets.settings import Settings, redact
+from dataspace_assets.runs import LAUNCHED_BY_TAG, QUIET_RUN_CONFIG, failure_messages, process_tags
+from dataspace_assets.settings import Settings, load_settings, redact
 
-
+MAIN_JOB_NAME = "dataspace_main_job"
+PROGRESS_SECONDS = 5.0  # between progress lines of a harvest partition
+MAIN_JOB_TAGS = {LAUNCHED_BY_TAG: "dataspace run"}
 # Dagster's run tags for a partition range in one run (what a single-run backfill sets).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -54,11 +58,49 @@ def _partition_keys(partitions_def: dg.PartitionsDefinition, instance: dg.Dagste
 
 def _detail(metadata: dict) -> str | None:
     """A harvest job's source and item counts, the one thing worth a line besides a blob URI."""
-    if "items_by_status" not in metadata:
+    if "job_status" not in metadata:
         return None
-    by_status = sorted(metadata["items_by_status"].items())
-    counts = ", ".join(f"{count} {status}" for status, count in by_status if count)
+    statuses = ("archived", "done", "failed", "skipped")
+    counts = ", ".join(f"{metadata[f'items_{s}']} {s}" for s in statuses if metadata.get(f"items_{s}"))
     return f"source {metadata.get('source')}: job {metadata.get('job_status')}, items {counts or 'none'}"
+
+
+def main_job(defs: dg.Definitions, executor_def: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:
+    """The named job of `dataspace run`: every asset of the code location, tagged as launched by it."""
+    job = dg.define_asset_job(MAIN_JOB_NAME, selection=dg.AssetSelection.all(), tags=MAIN_JOB_TAGS, executor_def=executor_def)
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(MAIN_JOB_NAME)
+
+
+def main_job_for_workers() -> dg.JobDefinition:
+    """The main job rebuilt from the environment with the executor DATASPACE_EXECUTOR names (Celery workers load it)."""
+    from dataspace_assets.executors import select_executor
+
+    settings = load_settings()
+    return main_job(build_definitions(settings), select_executor(settings))
+
+
+def _execute(
+    settings: Settings,
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    keys: list[dg.AssetKey],
+    partition_key: str | None,
+    tags: dict[str, str],
+) -> dg.ExecuteInProcessResult:
+    """One run of the main job: in this process, or its steps on Celery workers (DATASPACE_EXECUTOR=celery)."""
+    tags = {**MAIN_JOB_TAGS, **process_tags(), **tags}
+    if settings.executor == "celery":
+        if partition_key is not None:
+            tags["dagster/partition"] = partition_key
+        with dg.execute_job(
+            dg.reconstructable(main_job_for_workers), instance=instance, asset_selection=keys, tags=tags,
+            run_config=QUIET_RUN_CONFIG,
+        ) as result:
+            return result  # events stay readable after the context closes
+    return job.execute_in_process(
+        instance=instance, asset_selection=keys, partition_key=partition_key, tags=tags,
+        run_config=QUIET_RUN_CONFIG, raise_on_error=False,
+    )
 
 
 def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition: str | None) -> None:
@@ -76,6 +118,31 @@ def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition:
             report.failures.append(f"{step}{f' [{partition}]' if partition else ''}: {message}")
 
 
+@contextmanager
+def _progress_lines(settings: Settings, harvest_partition: str | None, echo: Callable[[str], None]) -> Iterator[None]:
+    """While a harvest partition runs, echo its item count every few seconds (a log or a pipe shows it moves)."""
+    if harvest_partition is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def follow() -> None:
+        last = None
+        while not stop.wait(PROGRESS_SECONDS or 0.2):
+            line = harvest_progress(settings, harvest_partition)
+            if line and line != last:
+                echo(f"  {harvest_partition}: {line}")
+                last = line
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_main_job(
     settings: Settings,
     *,
@@ -83,17 +150,15 @@ def run_main_job(
     echo: Callable[[str], None] = print,
     asset_keys: Sequence[dg.AssetKey] | None = None,
 ) -> MainJobReport:
-    """Materialize every asset once: unpartitioned ones in one run, then each partition of the others.
-
-    `asset_keys` limits the run to those assets (`dataspace run --collectors ...`).
-    """
+    """Materialize every asset once (or only `asset_keys`): unpartitioned ones in one run, then each partition of the others."""
     instance = instance or get_instance(settings)
     defs = build_definitions(settings)
     sources = sync_declared_sources(settings, instance)
     echo(f"declared harvest sources synced: {len(sources)}")
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = main_job(defs)
     graph = defs.resolve_asset_graph()
+    wanted = set(asset_keys) if asset_keys is not None else None
     report = MainJobReport()
     unpartitioned: list[dg.AssetKey] = []
     by_partitions: dict[dg.PartitionsDefinition, list[dg.AssetKey]] = {}
@@ -117,10 +182,7 @@ def run_main_job(
 
     if unpartitioned:
         echo(f"materializing {len(unpartitioned)} asset(s) ...")
-        result = job.execute_in_process(
-            instance=instance, asset_selection=unpartitioned, run_config=QUIET_RUN_CONFIG, raise_on_error=False
-        )
-        _record(report, result, None)
+        _record(report, _execute(settings, job, instance, unpartitioned, None, {}), None)
     for partitions_def, keys in by_partitions.items():
         partition_keys = _partition_keys(partitions_def, instance)
         if not partition_keys:
@@ -128,13 +190,10 @@ def run_main_job(
             continue
         for partition_key in partition_keys:
             echo(f"materializing {', '.join(k.to_user_string() for k in keys)} [{partition_key}] ...")
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=keys,
-                partition_key=partition_key,
-                run_config=QUIET_RUN_CONFIG,
-                raise_on_error=False,
-            )
+            # A harvest run carries the tags of every harvest run (source, domain), so the UI filters it alike.
+            tags = harvest_run_tags(settings, partitions_def, partition_key)
+            with _progress_lines(settings, partition_key if tags else None, echo):
+                result = _execute(settings, job, instance, keys, partition_key, tags)
             _record(report, result, partition_key)
     _run_parquet_levels(parquet, job, instance, settings, report, echo)
     report.orphan_blobs = count_orphan_blobs(settings)
@@ -165,13 +224,7 @@ def _run_parquet_levels(levels: list, job, instance, settings: Settings, report:
                 continue
             span = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
             echo(f"materializing {level.key.to_user_string()} [{span}] ...")
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=[level.key],
-                tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]},
-                run_config=QUIET_RUN_CONFIG,
-                raise_on_error=False,
-            )
+            result = _execute(settings, job, instance, [level.key], None, {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]})
             _record(report, result, span)
     finally:
         store.close()

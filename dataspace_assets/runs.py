@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import dagster as dg
 
 # The command prints its own summary (failures included, by `failure_messages`): Dagster's console
 # log would only repeat it, a failed step as a stack trace. Every event stays in the run's log (UI).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+# A run executed by a `dataspace` command carries the process that runs it, so that a run whose
+# process died (kill -9) can be told from one still running (harvest/reaper.py).
+PROCESS_TAG = "dataspace/run-process"
+LAUNCHED_BY_TAG = "dataspace/launched-by"
+
+
+def process_identity(pid: int | None = None) -> str:
+    """`host:pid:start time` of a process (this one by default): what a dead process is told apart by."""
+    import psutil
+
+    process = psutil.Process(pid or os.getpid())
+    return f"{socket.gethostname()}:{process.pid}:{process.create_time():.2f}"
+
+
+def process_tags() -> dict[str, str]:
+    """The tag of a run executed in this process."""
+    return {PROCESS_TAG: process_identity()}
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:

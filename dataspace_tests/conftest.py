@@ -86,6 +86,22 @@ def dagster_instance():
 
 
 @pytest.fixture
+def pg_dagster_instance(postgres_cluster: PostgresCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The production Dagster instance: `deploy/dagster.yaml` as it is, its storage on a fresh PostgreSQL database."""
+    import shutil
+
+    import dagster as dg
+
+    home = tmp_path / "pg-dagster-home"
+    home.mkdir()
+    shutil.copyfile(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DATASPACE_PG_URL", postgres_cluster.create_database())
+    instance = dg.DagsterInstance.from_config(str(home))
+    yield instance
+    instance.dispose()
+
+
+@pytest.fixture
 def tmp_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings whose state lives under tmp_path, also exported to the environment."""
     home = tmp_path / "home"

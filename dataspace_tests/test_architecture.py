@@ -11,7 +11,7 @@ from dataspace_tests.services import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "dataspace_assets"
 PILLARS = ("dataspace", "deltatwin", "harvest")
-SHARED = {"storage", "settings", "errors", "instance", "runs", "net"}
+SHARED = {"storage", "settings", "errors", "instance", "runs", "net", "executors"}
 
 
 def _imported_modules(path: Path) -> set[str]:

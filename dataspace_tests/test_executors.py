@@ -6,12 +6,12 @@ import dagster as dg
 import pytest
 
 from dataspace_assets.errors import DataspaceError
-from dataspace_assets.executors import select_executor
+from dataspace_assets.executors import select_executor, single_step_in_process_executor
 from dataspace_assets.settings import load_settings
 
 
-def test_default_is_multiprocess(tmp_settings) -> None:
-    assert select_executor(tmp_settings) is dg.multiprocess_executor
+def test_default_is_multiprocess_with_single_steps_in_process(tmp_settings) -> None:
+    assert select_executor(tmp_settings) is single_step_in_process_executor
 
 
 def test_in_process(tmp_settings, monkeypatch) -> None:
@@ -32,3 +32,36 @@ def test_unknown_executor_is_named(tmp_settings, monkeypatch) -> None:
     monkeypatch.setenv("DATASPACE_EXECUTOR", "k8s")
     with pytest.raises(DataspaceError, match="DATASPACE_EXECUTOR='k8s' is not one of multiprocess, in_process, celery"):
         select_executor(load_settings())
+
+
+def one_step_job() -> dg.JobDefinition:
+    """A one-asset job on the default executor (rebuilt by reconstructable in the run)."""
+
+    @dg.asset
+    def tick() -> int:
+        import os
+
+        return os.getpid()
+
+    @dg.asset(deps=[tick])
+    def after() -> int:
+        import os
+
+        return os.getpid()
+
+    job = dg.define_asset_job("ticks", executor_def=single_step_in_process_executor)
+    return dg.Definitions(assets=[tick, after], jobs=[job]).resolve_job_def("ticks")
+
+
+def test_a_single_step_runs_in_the_run_process_and_more_steps_in_subprocesses(tmp_path, monkeypatch) -> None:
+    import os
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        with dg.execute_job(dg.reconstructable(one_step_job), instance=instance, asset_selection=[dg.AssetKey("tick")]) as one:
+            assert one.success
+            [step] = [e for e in one.all_events if e.is_step_success]
+            assert step.pid == os.getpid()  # no subprocess for a one-step run
+        with dg.execute_job(dg.reconstructable(one_step_job), instance=instance) as two:
+            assert two.success
+            pids = {e.pid for e in two.all_events if e.is_step_success}
+            assert os.getpid() not in pids and len(pids) == 2

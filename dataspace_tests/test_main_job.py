@@ -135,3 +135,27 @@ def test_main_job_skips_a_twin_it_has_no_inputs_for(tmp_settings, dagster_instan
     report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
     assert report.ok, report.failures
     assert "deltatwin/needs/out" in report.skipped and report.materialized == []
+def test_main_job_runs_are_named_and_tagged_like_harvest_runs(project_settings, dagster_instance) -> None:
+    import os
+
+    report = run_main_job(project_settings, instance=dagster_instance, echo=lambda line: None)
+    assert report.ok, report.failures
+    runs = {run.run_id: run for run in dagster_instance.get_runs()}
+    assert set(runs) == set(report.run_ids)
+    assert {run.job_name for run in runs.values()} == {"dataspace_main_job"}
+    assert all(run.tags["dataspace/launched-by"] == "dataspace run" for run in runs.values())
+    assert all(run.tags["dataspace/run-process"].split(":")[1] == str(os.getpid()) for run in runs.values())
+    [harvest] = [run for run in runs.values() if "dagster/partition" in run.tags]
+    assert harvest.tags["dagster/partition"] == "example-city"
+    assert harvest.tags["dataspace/harvest-source"] == "example-city"
+    assert harvest.tags["dataspace/harvest-domain"] == "localhost"
+
+
+def test_main_job_can_be_restricted_to_some_assets(project_settings, dagster_instance) -> None:
+    import dagster as dg
+
+    key = dg.AssetKey(["dataspace", "example_air_quality"])
+    report = run_main_job(project_settings, instance=dagster_instance, echo=lambda line: None, asset_keys=[key])
+    assert report.ok and [item.asset for item in report.materialized] == ["dataspace/example_air_quality"]
+    assert len(report.run_ids) == 1
+

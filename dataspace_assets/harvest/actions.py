@@ -42,7 +42,11 @@ def check_source_fields(
         problem = url_problem(url)  # the same check as every request makes: refused here, not at the first run
         if problem:
             raise DataspaceError(f'{where}: invalid url "{url}": {problem}')
-    parsed = urlparse(url or "")
+    try:
+        parsed = urlparse(url or "")
+        parsed.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError as exc:
+        raise DataspaceError(f'{where}: invalid url "{url}" ({exc})') from None
     if parsed.scheme not in ("http", "https", "file") or (parsed.scheme != "file" and not parsed.netloc):
         raise DataspaceError(f'{where}: invalid url "{url}" (expected http://, https:// or file://)')
     if frequency not in FREQUENCIES:
@@ -50,12 +54,19 @@ def check_source_fields(
     try:
         backend_cls = get_backend(backend)
     except DataspaceError as exc:
-        raise DataspaceError(f"{where}: {exc}") from exc
+        from dataspace_assets.harvest.backends import list_backends
+
+        known = ", ".join(sorted(e.name for e in list_backends() if e.ok))
+        raise DataspaceError(f"{where}: {exc} (known backends: {known})") from exc
     config = dict(config or {})
     unstorable = json_problems(config)  # NaN, Infinity, NUL, lone surrogates: no database stores them alike
     if unstorable:
         raise DataspaceError(f"{where}: {'; '.join(unstorable)}")
-    errors = backend_cls.validate_config(config)
+    try:
+        errors = backend_cls.validate_config(config)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # A config of the wrong shape (e.g. a filter key that is a list) must be an error, not a traceback.
+        raise DataspaceError(f"{where}: invalid config ({type(exc).__name__}: {exc})") from None
     if errors:
         raise DataspaceError(f"{where}: {'; '.join(errors)}")
     return config
@@ -213,8 +224,39 @@ def purge_sources(catalog: Catalog) -> list[HarvestSource]:
 
 
 def purge_jobs(catalog: Catalog, days: int = JOBS_RETENTION_DAYS) -> int:
-    """Remove jobs older than the retention period; return how many."""
+    """Remove jobs older than the retention period (never a source's latest job); return how many."""
+    if not isinstance(days, int) or days < 1:
+        raise DataspaceError(f"purge: the job retention must be 1 day or more, got {days!r}")
     return catalog.delete_jobs_before(utcnow() - timedelta(days=days))
+
+
+MAX_ATTACH_BYTES = 64 * 1024 * 1024
+
+
+def _read_csv_text(path: Path) -> str:
+    """The text of a regular, UTF-8 file of reasonable size (a FIFO or a device would block or never end)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise DataspaceError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    if not stat.S_ISREG(mode):
+        raise DataspaceError(f"{path}: not a regular file")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_ATTACH_BYTES + 1)
+    except OSError as exc:
+        raise DataspaceError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    if len(data) > MAX_ATTACH_BYTES:
+        raise DataspaceError(f"{path}: larger than {MAX_ATTACH_BYTES // (1024 * 1024)} MiB")
+    if b"\x00" in data:
+        raise DataspaceError(f"{path}: a binary file, not a ';' CSV")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataspaceError(f"{path}: not UTF-8 text (line {line}): save it as UTF-8") from None
 
 
 @dataclass
@@ -228,16 +270,21 @@ class AttachReport:
 def attach(catalog: Catalog, path: str | Path, domain: str) -> AttachReport:
     """Attach existing datasets to remote ids of a domain, from a `;` CSV with columns local and remote."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataspaceError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    text = _read_csv_text(path)
     reader = csv.DictReader(text.splitlines(), delimiter=";")
-    missing = {"local", "remote"} - set(reader.fieldnames or [])
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise DataspaceError(f"{path}: not a readable ';' CSV ({exc})") from None
+    missing = {"local", "remote"} - set(fieldnames)
     if missing:
         raise DataspaceError(f"{path}: missing column(s) {', '.join(sorted(missing))} (expected a ';' CSV with local;remote)")
     report = AttachReport()
-    for line, row in enumerate(reader, start=2):
+    try:
+        rows = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise DataspaceError(f"{path}: line {reader.line_num}: not a readable ';' CSV ({exc})") from None
+    for line, row in rows:
         local, remote = (row.get("local") or "").strip(), (row.get("remote") or "").strip()
         dataset = catalog.get_dataset(local) if local else None
         if dataset is None or not remote:

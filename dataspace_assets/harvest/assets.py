@@ -5,16 +5,22 @@ import os
 import dagster as dg
 
 from dataspace_assets.errors import DataspaceError
-from dataspace_assets.harvest.catalog import Catalog, HarvestJob
-from dataspace_assets.harvest.pools import domain_slot
+from dataspace_assets.harvest import admin
+from dataspace_assets.harvest.catalog import Catalog, HarvestJob, HarvestSource
+from dataspace_assets.harvest.reaper import reap, tag_run_worker
 from dataspace_assets.harvest.sources_config import PARTITIONS_NAME
 from dataspace_assets.settings import Settings
 
 HARVEST_ASSET_KEY = dg.AssetKey(["catalog", "harvest"])
 HARVEST_JOB_NAME = "catalog_harvest_job"
 DOMAIN_TAG = "dataspace/harvest-domain"  # run-level concurrency: one run per remote domain (dagster.yaml)
-SOURCE_TAG = "dataspace/harvest-source"
+SOURCE_TAG = "dataspace/harvest-source"  # run-level concurrency: one run per source (dagster.yaml)
 MAX_ITEMS_TAG = "dataspace/harvest-max-items"
+# Steps that query a remote portal: `dagster instance concurrency set harvest N` bounds them instance-wide.
+HARVEST_POOL = "harvest"
+# A failed harvest is recorded as a failed job and harvested again at the next tick: a run retry
+# (deploy/dagster.yaml retries failed runs) would only start a second job for the same tick.
+NO_RETRIES = {"dagster/max_retries": "0"}
 
 # Items per `harvest_process` step. Each step costs Dagster ~10 stored events and a catalogue reopen, and a
 # DCAT page is parsed once per process, so a few large steps beat many small ones (the engine still saves
@@ -25,25 +31,6 @@ CHUNK_SIZE_ENV = "DATASPACE_HARVEST_CHUNK_SIZE"  # an operator may ask for more,
 harvest_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
 
 
-def job_metadata(job: HarvestJob, source_slug: str) -> dict[str, dg.MetadataValue]:
-    """Materialization metadata of a harvest job: counts by status, errors and how to see the job."""
-    by_status = {k: int(v) for k, v in (job.items_by_status or {}).items()}
-    metadata: dict[str, dg.MetadataValue] = {
-        "job_id": dg.MetadataValue.text(job.id),
-        "job_status": dg.MetadataValue.text(job.status),
-        "source": dg.MetadataValue.text(source_slug),
-        "items_total": dg.MetadataValue.int(int(job.items_total or 0)),
-        "items_by_status": dg.MetadataValue.json(by_status),
-        "items_by_type": dg.MetadataValue.json({k: int(v) for k, v in (job.items_by_type or {}).items()}),
-        "job_errors": dg.MetadataValue.json([e.get("message") for e in job.errors or []]),
-        "job_link": dg.MetadataValue.text(f"dataspace harvest job {job.id}"),
-        "dagster/row_count": dg.MetadataValue.int(by_status.get("done", 0)),
-    }
-    for status in ("done", "failed", "skipped", "archived"):
-        metadata[f"items_{status}"] = dg.MetadataValue.int(by_status.get(status, 0))
-    return metadata
-
-
 def _chunk_size() -> int:
     value = os.environ.get(CHUNK_SIZE_ENV, "")
     if not value:
@@ -51,10 +38,6 @@ def _chunk_size() -> int:
     if not value.isdigit() or int(value) < 1:
         raise dg.Failure(description=f'{CHUNK_SIZE_ENV}: expected a positive whole number, got "{value}"')
     return int(value)
-
-
-def _step_key(context: dg.OpExecutionContext) -> str:
-    return context.get_step_execution_context().step.key
 
 
 def _max_items(context: dg.OpExecutionContext) -> int | None:
@@ -70,6 +53,20 @@ def _max_items(context: dg.OpExecutionContext) -> int | None:
     return max_items
 
 
+def busy_message(source: HarvestSource, holder: dict) -> str:
+    """Why a run of a source does nothing: another run holds the source."""
+    since = holder["claimed_at"].strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        f'harvest source "{source.slug}" is already being harvested by Dagster run {holder["run_id"]} '
+        f"(since {since}); this run harvested nothing: wait for that run to end"
+    )
+
+
+def _observe_sources(context: dg.OpExecutionContext, catalog: Catalog) -> None:
+    """Refresh `catalog/sources` in the UI (its last-job columns changed)."""
+    context.instance.report_runless_asset_event(admin.sources_observation(catalog))
+
+
 def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
     """The `catalog/harvest` graph asset: initialize -> process (fan-out over item chunks) -> finalize."""
     from dataspace_assets.harvest import engine
@@ -77,9 +74,20 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
     def open_catalog() -> Catalog:
         return Catalog.from_settings(settings)
 
+    def fail_listing(context: dg.OpExecutionContext, catalog: Catalog, source: HarvestSource, job_id: str) -> None:
+        """The listing failed: finish the items found so far and fail this step (the one that failed)."""
+        job = engine.finalize_job(catalog, job_id)
+        metadata = admin.job_metadata(catalog, job, source)
+        for evaluation in admin.job_checks(job, HARVEST_ASSET_KEY):
+            context.instance.report_runless_asset_event(evaluation)
+        _observe_sources(context, catalog)
+        messages = "; ".join(e.get("message", "") for e in job.errors) or "failed"
+        raise dg.Failure(description=f"harvest job {job.id} failed while listing: {messages}", metadata=metadata)
+
     @dg.op(
         name="harvest_initialize",
         out={"job_id": dg.Out(str), "chunks": dg.DynamicOut(dict)},
+        pool=HARVEST_POOL,
     )
     def harvest_initialize(context: dg.OpExecutionContext):
         """List the source's remote catalogue and create its harvest job."""
@@ -92,11 +100,24 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
                 engine.ensure_runnable(source)
             except DataspaceError as exc:  # shown as the step's failure message in the UI
                 raise dg.Failure(description=str(exc)) from None
-            with domain_slot(context.instance, context.run_id, _step_key(context), source.domain, context.log):
+            tag_run_worker(context.instance, context.run_id)  # so that the reaper can tell if it dies
+            reaped = reap(catalog, context.instance, source.id)
+            for job_id in reaped.jobs:
+                context.log.warning(f"closed harvest job {job_id} of {source.slug}: its run had died")
+            holder = catalog.claim_source(source.id, context.run_id)
+            if holder is not None:
+                raise dg.Failure(description=busy_message(source, holder))
+            try:
                 job_id, chunks = engine.initialize_job(
                     catalog, source, max_items=_max_items(context), run_id=context.run_id, chunk_size=_chunk_size()
                 )
-            job = catalog.get_job(job_id)
+                catalog.set_lock_job(source.id, context.run_id, job_id)
+                job = catalog.get_job(job_id)
+                if job is not None and (job.data or {}).get("failed"):
+                    fail_listing(context, catalog, source, job_id)
+            except BaseException:
+                catalog.release_source(source.id, context.run_id)
+                raise
             context.log.info(f"harvest job {job_id} of {source.slug}: {job.items_total if job else 0} item(s) listed")
         finally:
             catalog.close()
@@ -108,44 +129,71 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
                 mapping_key=f"chunk_{index}",
             )
 
-    @dg.op(name="harvest_process")
+    @dg.op(name="harvest_process", pool=HARVEST_POOL)
     def harvest_process(context: dg.OpExecutionContext, chunk: dict) -> dict:
         """Map and store one chunk of remote records (each record in isolation)."""
         catalog = open_catalog()
         try:
-            with domain_slot(context.instance, context.run_id, _step_key(context), chunk["domain"], context.log):
-                counts = engine.process_chunk(catalog, chunk["job_id"], chunk["items"])
+            counts = engine.process_chunk(catalog, chunk["job_id"], chunk["items"])
         finally:
             catalog.close()
         context.log.info(f"chunk of {len(chunk['items'])} item(s): {counts}")
         return counts
 
-    @dg.op(name="harvest_finalize", out=dg.Out(dg.Nothing))
+    @dg.op(
+        name="harvest_finalize",
+        out={
+            "harvest": dg.Out(dg.Nothing),
+            admin.CHECK_JOB_STATUS: dg.Out(dg.Nothing, is_required=False),
+            admin.CHECK_FAILED_ITEMS: dg.Out(dg.Nothing, is_required=False),
+        },
+    )
     def harvest_finalize(context: dg.OpExecutionContext, job_id: str, chunk_counts: list[dict]):
         """Link the dataservices, archive what disappeared from the remote, and close the job."""
         catalog = open_catalog()
         try:
-            job = engine.finalize_job(catalog, job_id)
+            job: HarvestJob | None = None
+            try:
+                job = engine.finalize_job(catalog, job_id)
+            finally:
+                finished = job or catalog.get_job(job_id)
+                if finished is not None:
+                    catalog.release_source(finished.source_id, context.run_id)
             source = catalog.get_source(job.source_id, include_deleted=True)
+            metadata = admin.job_metadata(catalog, job, source)
+            _observe_sources(context, catalog)
         finally:
             catalog.close()
-        metadata = job_metadata(job, source.slug if source else job.source_id)
+        checks = admin.as_results(admin.job_checks(job, HARVEST_ASSET_KEY))
         if job.status == "failed":
+            yield from checks
             messages = "; ".join(e.get("message", "") for e in job.errors) or "failed"
             raise dg.Failure(description=f"harvest job {job.id} failed: {messages}", metadata=metadata)
-        yield dg.Output(None, metadata=metadata)
+        yield dg.Output(None, "harvest", metadata=metadata)
+        yield from checks
 
-    @dg.graph_asset(
-        key=HARVEST_ASSET_KEY,
+    @dg.graph_multi_asset(
+        name="catalog__harvest",
+        outs={
+            "harvest": dg.AssetOut(
+                key=HARVEST_ASSET_KEY,
+                group_name="catalog",
+                kinds={"python"},
+                description="Harvest one source (a partition) into the catalogue: one materialization per harvest job.",
+            )
+        },
         partitions_def=harvest_partitions,
-        group_name="catalog",
-        kinds={"python"},
-        description="Harvest one source (a partition) into the catalogue: one materialization per harvest job.",
+        check_specs=admin.check_specs(HARVEST_ASSET_KEY),
     )
     def catalog_harvest():
         job_id, chunks = harvest_initialize()
         counts = chunks.map(harvest_process)
-        return harvest_finalize(job_id, counts.collect())
+        harvest, status_check, items_check = harvest_finalize(job_id, counts.collect())
+        return {
+            "harvest": harvest,
+            f"catalog__harvest_{admin.CHECK_JOB_STATUS}": status_check,
+            f"catalog__harvest_{admin.CHECK_FAILED_ITEMS}": items_check,
+        }
 
     return catalog_harvest
 
@@ -156,13 +204,16 @@ def build_harvest_job():
     # would each import Dagster and fetch and parse the remote again; the mapping is CPU-bound, so
     # fanning steps out over processes buys nothing for a harvest.
     return dg.define_asset_job(
-        HARVEST_JOB_NAME, selection=dg.AssetSelection.assets(HARVEST_ASSET_KEY), executor_def=dg.in_process_executor
+        HARVEST_JOB_NAME,
+        selection=dg.AssetSelection.assets(HARVEST_ASSET_KEY),
+        executor_def=dg.in_process_executor,
+        tags=NO_RETRIES,
     )
 
 
-def run_tags(source_id: str, slug: str, domain: str, max_items: int | None = None) -> dict[str, str]:
-    """Tags of a harvest run: its partition, its source and the remote domain (for concurrency limits)."""
-    tags = {"dagster/partition": source_id, SOURCE_TAG: slug, DOMAIN_TAG: domain}
+def run_tags(slug: str, domain: str, max_items: int | None = None) -> dict[str, str]:
+    """Tags of a harvest run: its partition (the source slug), its source and remote domain (concurrency limits)."""
+    tags = {"dagster/partition": slug, SOURCE_TAG: slug, DOMAIN_TAG: domain, **NO_RETRIES}
     if max_items is not None:
         tags[MAX_ITEMS_TAG] = str(max_items)
     return tags

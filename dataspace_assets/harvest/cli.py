@@ -46,6 +46,22 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+MAX_CONFIG_DEPTH = 32  # a backend config is a few levels deep; deeper is a mistake or an attack
+
+
+def _depth(value: Any, limit: int = MAX_CONFIG_DEPTH) -> int:
+    """How deep lists and objects nest (iterative: a deep value must not exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _parse_config(text: str | None) -> dict:
     if not text:
         return {}
@@ -53,9 +69,28 @@ def _parse_config(text: str | None) -> dict:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataspaceError(f"--config: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError:
+        raise DataspaceError(f"--config: nested deeper than {MAX_CONFIG_DEPTH} levels") from None
     if not isinstance(config, dict):
         raise DataspaceError("--config: expected a JSON object")
+    if _depth(config) > MAX_CONFIG_DEPTH:
+        raise DataspaceError(f"--config: nested deeper than {MAX_CONFIG_DEPTH} levels")
     return config
+
+
+def _bounded_int(low: int, high: int):
+    """An argparse type: a whole number in [low, high], with a message naming the bounds."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {text!r}")
+        return value
+
+    return parse
 
 
 def _positive_int(text: str) -> int:
@@ -177,26 +212,17 @@ def _backends(args: argparse.Namespace) -> int:
     return 0
 
 
-def _launch_source(args: argparse.Namespace, catalog: "Catalog", source: "HarvestSource") -> str:
-    """Queue a run of `catalog/harvest` for this source on the instance; return its run id."""
-    from dagster._cli.job import execute_launch_command
-    from dagster_shared.cli import WorkspaceOpts
+def _launch_source(args: argparse.Namespace, catalog: "Catalog", source: "HarvestSource") -> int:
+    """Ask the harvest sensor to queue a run of this source (no code server is started here); return the request."""
+    from dataspace_assets.harvest.sources_config import sync_partitions
 
-    from dataspace_assets.harvest.assets import HARVEST_JOB_NAME, run_tags
-    from dataspace_assets.harvest.sources_config import add_partitions
-    from dataspace_assets.settings import PROJECT_ROOT
-
-    instance = _instance(args)
-    add_partitions(instance, [source.id])
-    workspace = getattr(args, "workspace", None) or str(PROJECT_ROOT / "workspace.yaml")
-    run = execute_launch_command(
-        instance=instance,
-        workspace_opts=WorkspaceOpts(workspace=[workspace]),
-        job_name=HARVEST_JOB_NAME,
-        tags=json.dumps(run_tags(source.id, source.slug, source.domain, getattr(args, "max_items", None))),
+    sync_partitions(_instance(args), catalog)
+    request = catalog.request_launch(source.id, getattr(args, "max_items", None))
+    print(
+        f"harvest of {source.slug} requested (#{request}): the harvest sensor queues it on its next tick "
+        "(within a minute, while the Dagster daemon runs); follow it in the Dagster UI"
     )
-    print(f"queued harvest run {run.run_id} of {source.slug} (see it in the Dagster UI)")
-    return run.run_id
+    return request
 
 
 def _launch(args: argparse.Namespace) -> int:
@@ -206,60 +232,76 @@ def _launch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    """Harvest a source now, in this process, through Dagster, with a progress bar."""
-    import threading
+PROGRESS_SECONDS = 5.0  # between count lines when stderr is not a terminal
 
+
+def _follow(catalog: "Catalog", source: "HarvestSource", run_tag: tuple[str, str], instance, stop) -> None:
+    """Show the progress of this command's run: a bar on a terminal, else a count line every few seconds."""
+    import time
+
+    import dagster as dg
     from tqdm import tqdm
 
-    from dataspace_assets.harvest.assets import run_tags
-    from dataspace_assets.harvest.catalog import utcnow
+    interactive = sys.stderr.isatty()
+    bar = tqdm(desc=f"harvest {source.slug}", unit="item", file=sys.stderr, disable=not interactive)
+    last_line, run_id = 0.0, None
+    try:
+        while not stop.wait(0.3):
+            if run_id is None:
+                runs = instance.get_runs(filters=dg.RunsFilter(tags={run_tag[0]: run_tag[1]}), limit=1)
+                run_id = runs[0].run_id if runs else None
+            jobs = [j for j in catalog.list_jobs(source.id, limit=1) if run_id and j.dagster_run_id == run_id]
+            if not jobs:
+                continue
+            job = jobs[0]
+            by_status = job.items_by_status or {}
+            done = job.items_total - by_status.get("pending", 0) - by_status.get("started", 0)
+            if interactive:
+                bar.total, bar.n = job.items_total, done
+                bar.refresh()
+            elif time.monotonic() - last_line >= PROGRESS_SECONDS:
+                print(f"harvest {source.slug}: {done}/{job.items_total} item(s) processed", file=sys.stderr, flush=True)
+                last_line = time.monotonic()
+    finally:
+        bar.close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Harvest a source now, from this process, through Dagster (steps on Celery workers with DATASPACE_EXECUTOR=celery)."""
+    import threading
+    import uuid
+
+    from dataspace_assets.harvest.assets import busy_message, run_tags
+    from dataspace_assets.harvest.definitions import execute_harvest
+    from dataspace_assets.harvest.reaper import process_tags, reap
     from dataspace_assets.harvest.sources_config import add_partitions
-    from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
 
     settings = _settings(args)
     catalog = _catalog(args)
     source = _runnable_source(args, catalog)
     instance = _instance(args)
-    add_partitions(instance, [source.id])
-    started = utcnow()
+    add_partitions(instance, [source.slug])
+    # A run of this source that died is closed first; a live one makes this command refuse, before any run.
+    reap(catalog, instance, source.id)
+    holder = catalog.source_lock(source.id)
+    if holder is not None:
+        raise DataspaceError(busy_message(source, holder))
+    invocation = ("dataspace/invocation", uuid.uuid4().hex)
+    tags = {**run_tags(source.slug, source.domain, args.max_items), **process_tags(), invocation[0]: invocation[1]}
     stop = threading.Event()
-
-    def follow() -> None:
-        """Feed the progress bar from the job's counters in the catalogue (any executor)."""
-        with tqdm(desc=f"harvest {source.slug}", unit="item", file=sys.stderr, disable=None) as bar:
-            if bar.disable:  # no terminal to draw on: polling the catalogue would only slow the harvest down
-                return
-            while not stop.wait(0.5):
-                jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
-                if not jobs:
-                    continue
-                job = jobs[0]
-                by_status = job.items_by_status or {}
-                bar.total = job.items_total
-                bar.n = job.items_total - by_status.get("pending", 0) - by_status.get("started", 0)
-                bar.refresh()
-
-    thread = threading.Thread(target=follow, daemon=True)
+    thread = threading.Thread(target=_follow, args=(catalog, source, invocation, instance, stop), daemon=True)
     thread.start()
     try:
-        result = _harvest_job(settings).execute_in_process(
-            instance=instance,
-            partition_key=source.id,
-            tags=run_tags(source.id, source.slug, source.domain, args.max_items),
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
+        run_id, errors = execute_harvest(settings, instance, source.slug, tags)
     finally:
         stop.set()
         thread.join()
-    jobs = [j for j in catalog.list_jobs(source.id, limit=1) if j.created >= started]
+    jobs = [j for j in catalog.list_jobs(source.id, limit=5) if j.dagster_run_id == run_id]
     if not jobs:
-        errors = [message for _, message in failure_messages(result)]
-        raise DataspaceError(f"harvest run {result.run_id} of {source.slug} failed: {'; '.join(errors) or 'no job'}")
+        raise DataspaceError(f"harvest run {run_id} of {source.slug} failed: {'; '.join(errors) or 'no job'}")
     job = jobs[0]
     _print_job(job, source.slug)
-    print(f"dagster run: {result.run_id}")
+    print(f"dagster run: {run_id}")
     return 0 if job.status in ("done", "done-errors") else 1
 
 
@@ -277,6 +319,13 @@ def _schedule(args: argparse.Namespace) -> int:
     cron = actions.schedule_cron(args.minute, args.hour, args.day, args.day_of_month, args.month)
     source = actions.schedule_source(_catalog(args), args.identifier, cron)
     print(f"scheduled harvest source {source.slug}: {source.schedule}")
+    if args.minute == "*" and args.hour != "*":
+        # udata users write `-h 4` meaning "at 4 o'clock"; cron reads it as every minute of that hour.
+        print(
+            f"warning: minute is *, so this runs every minute of hour {args.hour} (60 runs); "
+            f"add -m 0 to run once at {args.hour}:00",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -359,7 +408,7 @@ def _preview(args: argparse.Namespace) -> int:
                 "dataservices": jsonable({k: asdict(v) for k, v in report.dataservices.items()}),
             }
         )
-        return 0
+        return 0 if report.job.status != "failed" else 1
     _print_job(report.job, args.identifier or args.url)
     for item in report.items:
         record = report.datasets.get(item.dataset_id or "") or report.dataservices.get(item.dataservice_id or "")
@@ -367,7 +416,7 @@ def _preview(args: argparse.Namespace) -> int:
         errors = "; ".join(e["message"] for e in item.errors)
         print(f"  {item.status:8} {item.kind:11} {item.remote_id}{title}{'  ' + errors if errors else ''}")
     print("preview: nothing was saved")
-    return 0
+    return 0 if report.job.status != "failed" else 1  # like `run`: a failed harvest is a failed command
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -474,26 +523,31 @@ def _dataservices(args: argparse.Namespace) -> int:
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add `dataspace harvest ...` to the `dataspace` parser."""
     harvest = commands.add_parser("harvest", help="harvest remote catalogues (DCAT, CSW-DCAT, plugins)")
+    harvest.add_argument("-?", action="help", help="show this help message and exit (as udata's -?)")
     sub = harvest.add_subparsers(dest="harvest_command", metavar="ACTION", required=True)
 
     def add(name: str, func, help_text: str, **kwargs) -> argparse.ArgumentParser:
         parser = sub.add_parser(name, help=help_text, description=help_text, **kwargs)
+        parser.add_argument("-?", action="help", help="show this help message and exit (as udata's -?)")
         parser.set_defaults(func=func)
         return parser
 
     p = add("create", _create, "create a harvest source (pending validation)")
-    p.add_argument("backend")
-    p.add_argument("url")
-    p.add_argument("name")
-    p.add_argument("-f", "--frequency", default="manual", choices=["manual", "monthly", "weekly", "daily"])
-    p.add_argument("-u", "--owner")
-    p.add_argument("-o", "--org")
+    p.add_argument("backend", help="backend name (see `dataspace harvest backends`)")
+    p.add_argument("url", help="the remote catalogue's URL (http://, https:// or file://)")
+    p.add_argument("name", help="the source's name (its slug is made from it)")
+    p.add_argument(
+        "-f", "--frequency", default="manual", choices=["manual", "monthly", "weekly", "daily"],
+        help="how often the remote changes (informative; the schedule decides runs)",
+    )
+    p.add_argument("-u", "--owner", help="user who owns the harvested datasets (when no organization)")
+    p.add_argument("-o", "--org", help="organization that owns the harvested datasets")
     p.add_argument("--config", help='backend config as JSON, e.g. \'{"features": {"geodcatap": true}}\'')
 
     p = add("validate", _validate, "accept a source (schedules it daily and launches it once), or refuse it")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--refuse", action="store_true")
-    p.add_argument("--comment")
+    p.add_argument("--refuse", action="store_true", help="refuse the source instead (needs --comment)")
+    p.add_argument("--comment", help="why it is accepted or refused (shown in catalog/sources)")
     p.add_argument("--no-launch", action="store_true", help="accept without launching a first run")
 
     for name, func, text in (
@@ -511,7 +565,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
     p = add("sources", _sources, "list harvest sources")
     p.add_argument("-s", "--scheduled", action="store_true", help="only scheduled sources")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     add("backends", _backends, "list installed backends (OK or KO)")
 
@@ -519,44 +573,50 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     p = add("schedule", _schedule, "schedule a source with cron fields", add_help=False)
     p.add_argument("--help", action="help", help="show this help message and exit")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("-m", "--minute", default="*")
-    p.add_argument("-h", "--hour", default="*")
-    p.add_argument("-d", "--day", default="*", help="day of week")
-    p.add_argument("-D", "--day-of-month", default="*")
-    p.add_argument("-M", "--month", default="*", help="month of year")
+    p.add_argument("-m", "--minute", default="*", help="cron minute field (default *: every minute)")
+    p.add_argument("-h", "--hour", default="*", help="cron hour field (default *); with -m *, every minute of it")
+    p.add_argument("-d", "--day", default="*", help="cron day-of-week field (default *)")
+    p.add_argument("-D", "--day-of-month", default="*", help="cron day-of-month field (default *)")
+    p.add_argument("-M", "--month", default="*", help="cron month field (default *)")
 
     p = add("purge", _purge, "remove deleted sources for good (their datasets are archived) and old jobs")
-    p.add_argument("--days", type=int, default=365, help="job retention in days (default 365)")
+    p.add_argument(
+        "--days", type=_bounded_int(1, 36500), default=365,
+        help="job retention in days, 1 or more (default 365); a source's latest job is always kept",
+    )
 
     p = add("attach", _attach, "attach datasets to remote ids from a ';' CSV (columns local;remote)")
-    p.add_argument("file")
-    p.add_argument("domain")
+    p.add_argument("file", help="a ';' CSV file with columns local (dataset id) and remote (remote id)")
+    p.add_argument("domain", help="the remote domain the ids belong to (a source's domain)")
 
     p = add("detach", _detach, "detach a dataset from its harvest source")
-    p.add_argument("dataset_id")
+    p.add_argument("dataset_id", help="the dataset's id")
 
     p = add("preview", _preview, "harvest up to 20 items without saving anything")
     p.add_argument("identifier", nargs="?", help="source id or slug")
-    p.add_argument("--url")
-    p.add_argument("--backend")
-    p.add_argument("--name")
-    p.add_argument("--config")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--url", help="preview a source that is not stored: its URL")
+    p.add_argument("--backend", help="... and its backend")
+    p.add_argument("--name", help="... and its name (default: the URL)")
+    p.add_argument("--config", help="... and its backend config as JSON")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("jobs", _jobs, "job history of a source with counts")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=_bounded_int(1, 100000), default=20, help="how many jobs, newest first (default 20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("job", _job, "one job with its items")
-    p.add_argument("job_id")
-    p.add_argument("--status", choices=["pending", "started", "done", "failed", "skipped", "archived"])
-    p.add_argument("--json", action="store_true")
+    p.add_argument("job_id", help="the job's id (see `dataspace harvest jobs`)")
+    p.add_argument(
+        "--status", choices=["pending", "started", "done", "failed", "skipped", "archived"],
+        help="only the items of this status",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("datasets", _datasets, "the datasets of a source with their resources")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add("dataservices", _dataservices, "the dataservices of a source with the datasets they serve")
     p.add_argument("identifier", help="source id or slug")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -10,8 +11,10 @@ import dagster as dg
 from croniter import croniter
 
 from dataspace_assets.errors import DataspaceError
+from dataspace_assets.harvest import admin
 from dataspace_assets.harvest.assets import HARVEST_JOB_NAME, harvest_partitions, run_tags
 from dataspace_assets.harvest.catalog import Catalog, HarvestSource
+from dataspace_assets.harvest.reaper import reap
 from dataspace_assets.settings import Settings
 
 SENSOR_NAME = "harvest_schedule_sensor"
@@ -50,11 +53,35 @@ def due_run_requests(
         requests.append(
             dg.RunRequest(
                 run_key=f"{source.id}:{tick.isoformat()}",
-                partition_key=source.id,
-                tags=run_tags(source.id, source.slug, source.domain),
+                partition_key=source.slug,
+                tags=run_tags(source.slug, source.domain),
             )
         )
     return requests
+
+
+def launch_run_requests(catalog: Catalog, requests: list[dict]) -> list[dg.RunRequest]:
+    """A run request per `dataspace harvest launch` of a source that may still run."""
+    runs = []
+    for request in requests:
+        source = catalog.get_source(request["source_id"])
+        if source is None or source.validation_state != "accepted":
+            continue
+        runs.append(
+            dg.RunRequest(
+                run_key=f"launch:{source.id}:{request['id']}:{request['requested_at'].isoformat()}",
+                partition_key=source.slug,
+                tags=run_tags(source.slug, source.domain, request.get("max_items")),
+            )
+        )
+    return runs
+
+
+def _digest(observation: dg.AssetObservation) -> str:
+    """A short fingerprint of the sources table, to report it only when it changed."""
+    table = observation.metadata["sources"].value
+    rows = [record.data for record in table.records]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
@@ -63,7 +90,7 @@ def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
     @dg.sensor(
         name=SENSOR_NAME,
         job_name=HARVEST_JOB_NAME,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Launch each accepted, active harvest source when its cron schedule is due.",
     )
@@ -79,7 +106,13 @@ def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
         after = datetime.fromisoformat(state["last"]) if state.get("last") else now - FIRST_LOOKBACK
         catalog = Catalog.from_settings(settings)
         sync_error = None
+        asset_events: list[dg.AssetObservation] = []
         try:
+            reaped = reap(catalog, context.instance)
+            for job_id in reaped.jobs:
+                context.log.warning(f"closed harvest job {job_id}: its run had died")
+            for run_id in reaped.runs:
+                context.log.warning(f"marked Dagster run {run_id} failed: its process is gone")
             try:
                 sync_into_catalog(catalog, read_declared_sources(settings.configs_dir))
             except DataspaceError as exc:
@@ -89,6 +122,11 @@ def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
             sources = catalog.list_sources(deleted=None)
             known = set(context.instance.get_dynamic_partitions(harvest_partitions.name))
             missing, gone = partition_changes(catalog, known)
+            launches = launch_run_requests(catalog, catalog.take_launch_requests())
+            observation = admin.sources_observation(catalog)
+            digest = _digest(observation)
+            if digest != state.get("sources"):
+                asset_events.append(observation)
         finally:
             catalog.close()
         # Partitions are exactly the accepted, live sources.
@@ -97,12 +135,13 @@ def build_schedule_sensor(settings: Settings) -> dg.SensorDefinition:
             partition_requests.append(harvest_partitions.build_add_request(missing))
         if gone:
             partition_requests.append(harvest_partitions.build_delete_request(gone))
-        run_requests = due_run_requests(sources, after, now, settings.timezone)
+        run_requests = due_run_requests(sources, after, now, settings.timezone) + launches
         return dg.SensorResult(
             run_requests=run_requests,
             skip_reason=sync_error if sync_error and not run_requests else None,
-            cursor=json.dumps({"last": now.isoformat()}),
+            cursor=json.dumps({"last": now.isoformat(), "sources": digest}),
             dynamic_partitions_requests=partition_requests,
+            asset_events=asset_events,
         )
 
     return harvest_schedule_sensor

@@ -57,16 +57,22 @@ class DeclaredSource:
         return f"{self.file}: sources[{self.index}]"
 
 
+MAX_CONFIG_DEPTH = 32  # a backend config is a few levels deep; deeper is a mistake
+
+
 def _check_json(value: Any, where: str) -> None:
-    """A source config is stored as JSON: TOML dates and times have no JSON form."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_json(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_json(item, f"{where}[{index}]")
-    elif not isinstance(value, (str, int, float, bool)):
-        raise DataspaceError(f"{where}: a TOML {type(value).__name__} cannot be stored in a source config (quote it)")
+    """A source config is stored as JSON: TOML dates and times have no JSON form; nesting is bounded."""
+    stack = [(value, where, 1)]
+    while stack:  # iterative: a deeply nested value must not exhaust the stack
+        item, path, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_CONFIG_DEPTH:
+                raise DataspaceError(f"{path}: nested deeper than {MAX_CONFIG_DEPTH} levels")
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                stack.append((child, f"{path}.{key}" if isinstance(item, dict) else f"{path}[{key}]", depth + 1))
+        elif not isinstance(item, (str, int, float, bool)):
+            raise DataspaceError(f"{path}: a TOML {type(item).__name__} cannot be stored in a source config (quote it)")
 
 
 def _parse_entry(file: Path, index: int, entry: Any) -> DeclaredSource:
@@ -140,6 +146,8 @@ def read_declared_sources(configs_dir: Path) -> list[DeclaredSource]:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise DataspaceError(f"{file}: invalid TOML: {exc}") from exc
+        except RecursionError:
+            raise DataspaceError(f"{file}: arrays or tables nested too deeply") from None
         except UnicodeDecodeError as exc:
             line = exc.object[: exc.start].count(b"\n") + 1
             raise DataspaceError(f"{file}: not UTF-8 text (line {line}): save it as UTF-8") from exc
@@ -220,22 +228,26 @@ def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> lis
     return ids
 
 
-def add_partitions(instance: "dg.DagsterInstance", source_ids: list[str]) -> list[str]:
-    """Add the partitions of `catalog/harvest` that are missing; return the added keys."""
-    missing = [key for key in dict.fromkeys(source_ids) if not instance.has_dynamic_partition(PARTITIONS_NAME, key)]
+def add_partitions(instance: "dg.DagsterInstance", keys: list[str]) -> list[str]:
+    """Add the partitions of `catalog/harvest` (source slugs) that are missing; return the added keys."""
+    missing = [key for key in dict.fromkeys(keys) if not instance.has_dynamic_partition(PARTITIONS_NAME, key)]
     if missing:
         instance.add_dynamic_partitions(PARTITIONS_NAME, missing)
     return missing
 
 
-def runnable_source_ids(catalog: "Catalog") -> list[str]:
-    """Ids of the sources that may run: accepted and not deleted (the partitions of `catalog/harvest`)."""
-    return [s.id for s in catalog.list_sources() if s.validation_state == "accepted"]
+def runnable_source_keys(catalog: "Catalog") -> list[str]:
+    """Slugs of the sources that may run: accepted and not deleted (the partitions of `catalog/harvest`)."""
+    return [s.slug for s in catalog.list_sources() if s.validation_state == "accepted"]
 
 
 def partition_changes(catalog: "Catalog", existing: set[str]) -> tuple[list[str], list[str]]:
-    """(keys to add, keys to delete) so that the partitions are exactly the runnable sources."""
-    wanted = runnable_source_ids(catalog)
+    """(keys to add, keys to delete) so that the partitions are exactly the runnable sources' slugs.
+
+    Instances made before partitions were keyed by slug hold source ids (32 hex digits): those keys
+    are deleted and the slugs added, so an existing instance migrates on its first sync.
+    """
+    wanted = runnable_source_keys(catalog)
     return [k for k in wanted if k not in existing], sorted(existing - set(wanted))
 
 

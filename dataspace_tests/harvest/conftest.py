@@ -39,3 +39,18 @@ def catalog(tmp_path: Path, plugin_path: Path) -> Iterator[Catalog]:
     cat = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     yield cat
     cat.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def harvest_env(request: pytest.FixtureRequest, tmp_settings, monkeypatch: pytest.MonkeyPatch, plugin_path: Path):
+    """(settings, Dagster instance) on SQLite (test instance), or on PostgreSQL (deploy/dagster.yaml, catalogue too)."""
+    import dagster as dg
+
+    from dataspace_assets.settings import load_settings
+
+    if request.param == "sqlite":
+        with dg.instance_for_test() as instance:
+            yield tmp_settings, instance
+        return
+    monkeypatch.setenv("DATASPACE_DATABASE_URL", request.getfixturevalue("pg_url"))
+    yield load_settings(), request.getfixturevalue("pg_dagster_instance")

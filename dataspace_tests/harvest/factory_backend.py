@@ -1,12 +1,13 @@
 """A tiny custom harvest backend used by the tests and documented in docs/harvest.md.
 
 It makes up its remote catalogue from the source config: `count` datasets named "0".."count-1",
-or an explicit `ids` list (None, "" and repeats allowed), plus knobs to make records fail.
+or an explicit `ids` list (None, "" and repeats allowed), plus knobs to make records fail or slow.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from dataspace_assets.harvest.backends.base import (
     BaseBackend,
@@ -51,6 +52,8 @@ class FactoryBackend(BaseBackend):
 
     def process_dataset(self, item: ItemRef, dataset: DatasetRecord) -> DatasetRecord:
         remote_id = item.remote_id
+        if self.config.get("delay"):  # a slow remote: seconds per dataset
+            time.sleep(float(self.config["delay"]))
         if remote_id in self.config.get("crash", []):
             raise RuntimeError(f"boom on {remote_id}")
         if remote_id in self.config.get("invalid", []):

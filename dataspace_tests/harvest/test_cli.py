@@ -50,7 +50,7 @@ def test_create_validate_run_jobs_job_datasets(cli, tmp_settings: Settings) -> N
 
     code, out, _ = cli("validate", "my-portal", "--no-launch")
     assert code == 0 and out.strip() == "accepted harvest source my-portal; scheduled 0 0 * * *"
-    assert instance.get_dynamic_partitions(PARTITIONS_NAME) == [source.id]
+    assert instance.get_dynamic_partitions(PARTITIONS_NAME) == ["my-portal"]
 
     code, out, err = cli("run", "my-portal")
     assert code == 0
@@ -58,7 +58,8 @@ def test_create_validate_run_jobs_job_datasets(cli, tmp_settings: Settings) -> N
     [job] = _catalog(tmp_settings).list_jobs(source.id)
     assert f"job {job.id} of my-portal: done-errors (3 item(s): done 2, failed 1)" in out
     [run] = instance.get_runs()
-    assert run.tags["dagster/partition"] == source.id and run.tags["dataspace/harvest-domain"] == "portal.test"
+    assert run.tags["dagster/partition"] == "my-portal" and run.tags["dataspace/harvest-domain"] == "portal.test"
+    assert run.tags["dataspace/run-process"].split(":")[1] == str(__import__("os").getpid())
     assert f"dagster run: {run.run_id}" in out
 
     code, out, _ = cli("jobs", "my-portal")
@@ -110,10 +111,10 @@ def test_sources_backends_schedule_unschedule_delete_purge(cli, tmp_settings: Se
     assert cli("delete", "beta")[0] == 0
     code, out, _ = cli("sources")
     assert "beta" not in out
-    assert get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME) == [_catalog(tmp_settings).get_source("alpha").id]
+    assert get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME) == ["alpha"]
     code, out, _ = cli("purge")
     assert out.strip() == "purged 1 source(s) and 0 job(s) older than 365 days"
-    assert get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME) == [_catalog(tmp_settings).get_source("alpha").id]
+    assert get_instance(tmp_settings).get_dynamic_partitions(PARTITIONS_NAME) == ["alpha"]
     assert _catalog(tmp_settings).get_source(beta.id, include_deleted=True) is None
 
 
@@ -126,7 +127,8 @@ def test_refuse_and_bad_input_messages(cli) -> None:
     code, _, err = cli("create", "factory", "http://a.test/", "X", "--config", "{nope")
     assert code == 1 and err.strip() == "error: --config: invalid JSON (Expecting property name enclosed in double quotes at column 2)"
     code, _, err = cli("create", "nope", "http://a.test/", "X")
-    assert code == 1 and err.strip() == 'error: harvest source: Unknown backend "nope"'
+    assert code == 1 and err.strip().startswith('error: harvest source: Unknown backend "nope" (known backends: ')
+    assert "dcat, factory" in err  # the known ones are listed
     code, _, err = cli("jobs", "missing")
     assert err.strip() == 'error: harvest source "missing" not found (give its id or slug; see `dataspace harvest sources`)'
     code, _, err = cli("job", "0" * 32)
@@ -167,26 +169,22 @@ def test_clean_attach_detach(cli, tmp_settings: Settings, tmp_path: Path) -> Non
     assert catalog.dataset_row(second.id)["deleted"] is not None
 
 
-def test_launch_queues_a_run_on_the_instance(cli, tmp_settings: Settings) -> None:
+def test_launch_asks_the_sensor_for_a_run_without_loading_code(cli, tmp_settings: Settings) -> None:
+    import sys
+
     cli("create", "factory", "http://a.test/", "Alpha")
     code, _, err = cli("launch", "alpha")
     assert code == 1 and "is not accepted" in err
-    instance = get_instance(tmp_settings)
-    # the embedded instance queues runs for the daemon; this test has no daemon, so runs stay queued
-    assert instance.run_coordinator.__class__.__name__ == "QueuedRunCoordinator"
     code, out, _ = cli("validate", "alpha")  # accepting launches a first run
-    [first] = instance.get_runs()
-    assert out.splitlines()[-1] == f"queued harvest run {first.run_id} of alpha (see it in the Dagster UI)"
-    code, out, _ = cli("launch", "alpha")
-    assert code == 0
-    run = instance.get_runs()[0]
-    assert run.run_id != first.run_id
-    assert out.strip() == f"queued harvest run {run.run_id} of alpha (see it in the Dagster UI)"
-    assert run.status == dg.DagsterRunStatus.QUEUED
-    assert run.job_name == "catalog_harvest_job"
+    assert out.splitlines()[-1].startswith("harvest of alpha requested (#1): the harvest sensor queues it")
+    code, out, err = cli("launch", "alpha")
+    assert code == 0 and out.startswith("harvest of alpha requested (#2)")
+    assert "code server" not in (out + err).lower()
+    assert "dagster._cli" not in sys.modules  # no private Dagster API, no workspace loaded
     source = _catalog(tmp_settings).get_source("alpha")
-    assert run.tags["dagster/partition"] == source.id
-    assert run.tags["dataspace/harvest-domain"] == "a.test"
+    requests = _catalog(tmp_settings).take_launch_requests()
+    assert [r["source_id"] for r in requests] == [source.id, source.id]
+    assert get_instance(tmp_settings).get_runs() == []  # the daemon's sensor launches them
 
 
 def test_the_console_script_lists_plugin_backends(tmp_settings: Settings, plugin_path: Path) -> None:
@@ -219,3 +217,148 @@ def test_max_items_must_be_a_positive_number(cli, capsys: pytest.CaptureFixture,
         main(["harvest", "run", "alpha", "--max-items", value])
     assert exit_.value.code == 2
     assert f"argument --max-items: expected a positive whole number, got '{value}'" in capsys.readouterr().err
+
+
+def test_a_second_run_of_a_busy_source_refuses_before_starting(cli, tmp_settings: Settings) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha", "--config", '{"count": 2}')
+    cli("validate", "alpha", "--no-launch")
+    instance = get_instance(tmp_settings)
+    catalog = _catalog(tmp_settings)
+    source = catalog.get_source("alpha")
+    holder = instance.create_run_for_job(
+        __import__("dataspace_assets.harvest.definitions", fromlist=["build_defs"]).build_defs(tmp_settings)
+        .resolve_job_def("catalog_harvest_job")
+    ).run_id  # a queued run: alive
+    assert catalog.claim_source(source.id, holder) is None
+    code, out, err = cli("run", "alpha")
+    assert code == 1 and out == ""
+    assert err.startswith(f'error: harvest source "alpha" is already being harvested by Dagster run {holder} (since ')
+    assert [r.run_id for r in instance.get_runs()] == [holder] and catalog.count("jobs") == 0
+
+
+def test_run_prints_count_lines_when_stderr_is_not_a_terminal(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataspace_assets.harvest import cli as harvest_cli
+
+    monkeypatch.setattr(harvest_cli, "PROGRESS_SECONDS", 0.0)
+    cli("create", "factory", "http://a.test/", "Slow", "--config", '{"count": 3, "delay": 0.4}')
+    cli("validate", "slow", "--no-launch")
+    code, _, err = cli("run", "slow")
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("harvest slow: ")]
+    assert lines and lines[-1].endswith("/3 item(s) processed")
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "99999999999"])
+def test_purge_refuses_a_retention_below_one_day_or_absurd(cli, capsys: pytest.CaptureFixture, days: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["harvest", "purge", "--days", days])
+    assert exit_.value.code == 2
+    assert f"argument --days: expected a whole number from 1 to 36500, got '{days}'" in capsys.readouterr().err
+
+
+def test_purge_never_deletes_a_source_latest_job(cli, tmp_settings: Settings) -> None:
+    from datetime import timedelta
+
+    from dataspace_assets.harvest.catalog import utcnow
+
+    cli("create", "factory", "http://a.test/", "Alpha", "--config", '{"count": 1}')
+    cli("validate", "alpha", "--no-launch")
+    cli("run", "alpha")
+    cli("run", "alpha")
+    catalog = _catalog(tmp_settings)
+    source = catalog.get_source("alpha")
+    older, newest = sorted(catalog.list_jobs(source.id), key=lambda j: j.created)
+    catalog.update_job(older.id, created=utcnow() - timedelta(days=30))
+    catalog.update_job(newest.id, created=utcnow() - timedelta(days=20))
+    code, out, _ = cli("purge", "--days", "1")
+    assert out.strip() == "purged 0 source(s) and 1 job(s) older than 1 days"
+    assert [j.id for j in catalog.list_jobs(source.id)] == [newest.id]
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "9223372036854775808"])
+def test_jobs_limit_is_bounded(cli, capsys: pytest.CaptureFixture, limit: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["harvest", "jobs", "alpha", "--limit", limit])
+    assert exit_.value.code == 2
+    assert f"argument --limit: expected a whole number from 1 to 100000, got '{limit}'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["create", "preview"])
+def test_bad_config_and_url_are_errors_not_tracebacks(cli, command: str) -> None:
+    def run(url: str, config: str) -> tuple[int, str]:
+        args = ["create", "factory", url, "X", "--config", config] if command == "create" else [
+            "preview", "--backend", "factory", "--url", url, "--config", config]
+        code, _, err = cli(*args)
+        return code, err.strip()
+
+    assert run("http://a.test/", "[" * 100000 + "]" * 100000) == (1, "error: --config: nested deeper than 32 levels")
+    assert run("http://a.test/", '{"a": ' * 40 + "1" + "}" * 40) == (1, "error: --config: nested deeper than 32 levels")
+    code, err = run("http://[::1", "{}")
+    assert code == 1 and err.startswith('error: harvest source: invalid url "http://[::1" (')
+    code, err = run("http://a.test:99999/", "{}")
+    assert code == 1 and err.startswith('error: harvest source: invalid url "http://a.test:99999/" (')
+
+
+def test_dcat_filters_of_the_wrong_shape_are_errors(cli) -> None:
+    code, _, err = cli("create", "dcat", "http://a.test/", "X", "--config", '{"filters": [{"key": [1], "value": 1}]}')
+    assert code == 1 and err.startswith("error: harvest source: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "a binary file, not a ';' CSV"),
+        ("local;remote\ncaf\u00e9;x\n".encode("latin-1"), "not UTF-8 text (line 2): save it as UTF-8"),
+        (b"local;remote\n\"" + b"x" * 200000 + b"\";r\n", "line "),
+    ],
+    ids=["binary", "latin-1", "huge-field"],
+)
+def test_attach_refuses_unreadable_files(cli, tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "map.csv"
+    path.write_bytes(content)
+    code, _, err = cli("attach", str(path), "a.test")
+    assert code == 1 and err.startswith(f"error: {path}: ") and message in err
+
+
+def test_attach_does_not_hang_on_a_fifo(cli, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "map.csv"
+    os.mkfifo(fifo)
+    code, _, err = cli("attach", str(fifo), "a.test")
+    assert (code, err.strip()) == (1, f"error: {fifo}: not a regular file")
+
+
+def test_every_harvest_option_has_help_and_question_mark_is_help(cli, capsys: pytest.CaptureFixture) -> None:
+    import argparse
+
+    from dataspace_assets.cli import build_parser
+
+    parser = build_parser()
+    harvest = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "harvest")[1]
+    commands = harvest._subparsers._group_actions[0].choices
+    missing = [
+        f"{name} {action.dest}"
+        for name, sub in commands.items()
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert missing == []
+    with pytest.raises(SystemExit) as exit_:
+        main(["harvest", "jobs", "-?"])
+    assert exit_.value.code == 0 and "--limit" in capsys.readouterr().out
+
+
+def test_schedule_h_alone_warns_that_it_means_every_minute(cli) -> None:
+    cli("create", "factory", "http://a.test/", "Alpha")
+    code, out, err = cli("schedule", "alpha", "-h", "4")
+    assert code == 0 and out.strip() == "scheduled harvest source alpha: * 4 * * *"
+    assert err.strip() == "warning: minute is *, so this runs every minute of hour 4 (60 runs); add -m 0 to run once at 4:00"
+    code, out, err = cli("schedule", "alpha", "-h", "4", "-m", "0")
+    assert err == ""
+
+
+def test_preview_of_a_failing_source_exits_non_zero(cli) -> None:
+    code, out, _ = cli("preview", "--backend", "factory", "--url", "http://down.test/",
+                       "--config", '{"count": 1, "fail_listing": "remote is down"}')
+    assert code == 1 and "error: remote is down" in out

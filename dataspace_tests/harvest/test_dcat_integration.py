@@ -17,7 +17,8 @@ from dataspace_assets.settings import PROJECT_ROOT, Settings
 
 def _materialize(settings: Settings, instance: dg.DagsterInstance, source_id: str) -> dg.ExecuteInProcessResult:
     job = build_defs(settings).resolve_job_def(HARVEST_JOB_NAME)
-    return job.execute_in_process(instance=instance, partition_key=source_id, raise_on_error=False)
+    slug = Catalog.from_settings(settings).get_source(source_id).slug  # partitions are source slugs
+    return job.execute_in_process(instance=instance, partition_key=slug, raise_on_error=False)
 
 
 def _metadata(result: dg.ExecuteInProcessResult) -> dict:
@@ -28,7 +29,7 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict:
 def test_the_shipped_example_harvests_offline(tmp_settings: Settings, dagster_instance: dg.DagsterInstance) -> None:
     shutil.copytree(PROJECT_ROOT / "configs" / "harvest", tmp_settings.configs_dir / "harvest")
     [source_id] = sync_declared_sources(tmp_settings, dagster_instance)
-    assert dagster_instance.get_dynamic_partitions(PARTITIONS_NAME) == [source_id]
+    assert dagster_instance.get_dynamic_partitions(PARTITIONS_NAME) == ["example-city"]
     result = _materialize(tmp_settings, dagster_instance, source_id)
     assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
     metadata = _metadata(result)
@@ -50,7 +51,7 @@ def test_flat_jsonld_twice_through_the_asset(
         catalog, backend="dcat", url=http_server.url("udata/dcat/flat.jsonld"), name="Flat",
         validation_state="accepted", config={"allow_private_addresses": True},
     )
-    add_partitions(dagster_instance, [source.id])
+    add_partitions(dagster_instance, [source.slug])
     for _ in range(2):
         result = _materialize(tmp_settings, dagster_instance, source.id)
         assert result.success
@@ -70,7 +71,7 @@ def test_a_remote_error_fails_the_job_with_one_error(
         catalog, backend="dcat", url=http_server.url("udata/dcat/flat.jsonld"), name="Down",
         validation_state="accepted", config={"allow_private_addresses": True, "retries": 0},
     )
-    add_partitions(dagster_instance, [source.id])
+    add_partitions(dagster_instance, [source.slug])
     result = _materialize(tmp_settings, dagster_instance, source.id)
     assert not result.success
     [job] = catalog.list_jobs(source.id)

@@ -46,7 +46,7 @@ def test_only_accepted_active_live_scheduled_sources_are_due(catalog: Catalog) -
     catalog.update_source(catalog.get_source("manual").id, schedule=None)
     now = datetime(2024, 5, 1, 3, 0, 10, tzinfo=UTC)
     requests = due_run_requests(catalog.list_sources(deleted=None), now - timedelta(minutes=1), now)
-    assert [(r.partition_key, r.run_key) for r in requests] == [(due.id, f"{due.id}:2024-05-01T03:00:00+00:00")]
+    assert [(r.partition_key, r.run_key) for r in requests] == [("due", f"{due.id}:2024-05-01T03:00:00+00:00")]
     assert requests[0].tags["dataspace/harvest-domain"] == "due.test"
     assert requests[0].tags["dataspace/harvest-source"] == "due"
 
@@ -60,7 +60,8 @@ def test_sensor_requests_runs_adds_partitions_and_moves_its_cursor(
         validation_state="accepted",
     )
     pending = actions.create_source(catalog, backend="factory", url="http://other.test/", name="Other")
-    dagster_instance.add_dynamic_partitions(PARTITIONS_NAME, ["purged-source"])
+    # "purged-source" is gone; a key that is a source id comes from an instance older than slug partitions
+    dagster_instance.add_dynamic_partitions(PARTITIONS_NAME, ["purged-source", every_minute.id])
     (tmp_settings.configs_dir / "harvest").mkdir()
     (tmp_settings.configs_dir / "harvest" / "d.toml").write_text(
         "[[sources]]\nname = 'Declared'\nbackend = 'factory'\nurl = 'http://declared.test/'\n"
@@ -74,13 +75,16 @@ def test_sensor_requests_runs_adds_partitions_and_moves_its_cursor(
     result = sensor.evaluate_tick(context)
     declared = catalog.get_source("declared")
     assert declared is not None and declared.validation_state == "accepted"
-    assert [r.partition_key for r in result.run_requests] == [every_minute.id]
+    assert [r.partition_key for r in result.run_requests] == ["portal"]
     assert result.run_requests[0].run_key.startswith(f"{every_minute.id}:")
     added = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.AddDynamicPartitionsRequest)]
     deleted = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
-    assert set(added[0].partition_keys) == {every_minute.id, declared.id}
-    assert pending.id not in added[0].partition_keys  # not yet accepted: not a partition
-    assert deleted[0].partition_keys == ["purged-source"]
+    assert set(added[0].partition_keys) == {"portal", "declared"}
+    assert pending.slug not in added[0].partition_keys  # not yet accepted: not a partition
+    assert sorted(deleted[0].partition_keys) == sorted(["purged-source", every_minute.id])  # migrated to the slug
+    [observation] = result.asset_events  # catalog/sources, every source with its state
+    rows = {r.data["slug"]: r.data["validation"] for r in observation.metadata["sources"].value.records}
+    assert rows == {"portal": "accepted", "other": "pending", "declared": "accepted"}
     cursor = json.loads(result.cursor)
     assert datetime.fromisoformat(cursor["last"]) > datetime.fromisoformat(long_ago)
 
@@ -88,6 +92,7 @@ def test_sensor_requests_runs_adds_partitions_and_moves_its_cursor(
     again = sensor.evaluate_tick(
         dg.build_sensor_context(instance=dagster_instance, cursor=result.cursor, definitions=defs)
     )
+    assert again.asset_events == []  # the sources table did not change: not observed again
     now = datetime.now(UTC)
     if now.replace(second=0, microsecond=0) <= datetime.fromisoformat(cursor["last"]):
         assert again.run_requests == []
@@ -112,7 +117,7 @@ def test_a_bad_declaration_is_reported_without_stopping_the_schedules(
     result = sensor.evaluate_tick(
         dg.build_sensor_context(instance=dagster_instance, cursor=json.dumps({"last": long_ago}), definitions=defs)
     )
-    assert [r.partition_key for r in result.run_requests] == [due.id]
+    assert [r.partition_key for r in result.run_requests] == ["portal"]
 
     due_never = catalog.update_source(due.id, schedule=None)
     assert due_never.schedule is None
@@ -121,3 +126,21 @@ def test_a_bad_declaration_is_reported_without_stopping_the_schedules(
     )
     assert result.run_requests == []
     assert result.skip_message == f"configs/harvest not synced: {bad}: sources[0].backend is required"
+
+
+def test_a_launch_request_becomes_one_run_request(
+    tmp_settings: Settings, dagster_instance: dg.DagsterInstance, plugin_path: Path
+) -> None:
+    catalog = Catalog.from_settings(tmp_settings)
+    source = actions.create_source(
+        catalog, backend="factory", url="http://portal.test/", name="Portal", validation_state="accepted"
+    )
+    number = catalog.request_launch(source.id, max_items=3)
+    defs = build_defs(tmp_settings)
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    result = sensor.evaluate_tick(dg.build_sensor_context(instance=dagster_instance, definitions=defs))
+    [request] = result.run_requests
+    assert request.partition_key == "portal" and request.run_key.startswith(f"launch:{source.id}:{number}:")
+    assert request.tags["dataspace/harvest-max-items"] == "3" and request.tags["dagster/max_retries"] == "0"
+    again = sensor.evaluate_tick(dg.build_sensor_context(instance=dagster_instance, cursor=result.cursor, definitions=defs))
+    assert again.run_requests == []  # taken once

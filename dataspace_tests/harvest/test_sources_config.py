@@ -54,7 +54,7 @@ def test_declared_sources_are_synced_and_partitioned(
     assert local.validation_state == "pending"
     assert local.url == (tmp_settings.configs_dir / "harvest" / "local.ttl").resolve().as_uri()
     assert local.config == {"allow_local_files": True}
-    assert dagster_instance.get_dynamic_partitions(PARTITIONS_NAME) == [first.id]  # the pending one cannot run
+    assert dagster_instance.get_dynamic_partitions(PARTITIONS_NAME) == [first.slug]  # the pending one cannot run
 
     # syncing again updates in place (same ids), and a removed declaration soft-deletes its source
     _write(tmp_settings, DECLARED.split("[[sources]]\nname = \"Local\"")[0].replace("count = 2", "count = 5"))
@@ -112,7 +112,7 @@ def test_bad_declarations_name_the_file_and_key(tmp_settings: Settings, text: st
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[[sources]]\nname = 'x'\nbackend = 'nope'\nurl = 'http://x.test'\n", '{file}: sources[0]: Unknown backend "nope"'),
+        ("[[sources]]\nname = 'x'\nbackend = 'nope'\nurl = 'http://x.test'\n", '{file}: sources[0]: Unknown backend "nope" (known backends: csw-dcat, dcat, factory)'),
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nschedule = 'daily'\n",
          'invalid {file}: sources[0].schedule "daily": expected a cron expression like "0 0 * * *"'),
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nconfig = { features = { zzz = true } }\n",
@@ -160,3 +160,20 @@ def test_a_changed_validation_is_dated(tmp_settings: Settings, plugin_path: Path
         assert catalog.get_source("local-one").validation_on == after.validation_on
     finally:
         catalog.close()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[" * 500 + "]" * 500, "{ a = " * 500 + "1" + " }" * 500, "[" * 40 + "]" * 40],
+    ids=["arrays-500", "tables-500", "arrays-40"],
+)
+def test_deeply_nested_harvest_toml_is_a_clear_error(tmp_settings: Settings, value: str) -> None:
+    folder = tmp_settings.configs_dir / "harvest"
+    folder.mkdir()
+    file = folder / "deep.toml"
+    file.write_text(f"[[sources]]\nname = 'Deep'\nbackend = 'factory'\nurl = 'http://d.test/'\n[sources.config]\nx = {value}\n")
+    with pytest.raises(DataspaceError) as caught:
+        read_declared_sources(tmp_settings.configs_dir)
+    message = str(caught.value)
+    assert message.startswith(f"{file}: ")
+    assert "nested too deeply" in message or "nested deeper than 32 levels" in message

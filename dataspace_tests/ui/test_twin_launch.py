@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dataspace_assets.instance import INSTANCE_TEMPLATE
 from dataspace_tests.services import PROJECT_ROOT, DagsterWebserver
 
 pytestmark = [pytest.mark.ui, pytest.mark.services]
@@ -22,7 +23,7 @@ INSTANCE = "run_coordinator:\n  module: dagster._core.run_coordinator\n  class: 
 def launch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DagsterWebserver, Path]]:
     home = tmp_path_factory.mktemp("twin-ui-home")
     (home / "dagster").mkdir()
-    (home / "dagster" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text() + INSTANCE)
+    (home / "dagster" / "dagster.yaml").write_text(INSTANCE_TEMPLATE.read_text() + INSTANCE)
     env = {"DATASPACE_HOME": str(home), "DATASPACE_EXECUTOR": "in_process"}
     server = DagsterWebserver(home / "dagster", env=env).start()
     yield server, home

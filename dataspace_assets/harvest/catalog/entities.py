@@ -11,6 +11,7 @@ from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
 ITEM_STATUSES = ("pending", "started", "done", "failed", "skipped", "archived")
 JOB_STATUSES = ("pending", "initializing", "initialized", "processing", "done", "done-errors", "failed")
+FINAL_JOB_STATUSES = ("done", "done-errors", "failed")
 VALIDATION_STATES = ("pending", "accepted", "refused")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -252,9 +253,87 @@ def _migration_2(conn: sa.Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_harvest_items_job_status ON harvest_items (job_id, status)"))
 
 
+log = logging.getLogger("dataspace_assets.harvest")
+
+# The run that holds a source: one row per source being harvested (runs of a source are exclusive).
+source_locks = sa.Table(
+    "harvest_source_locks",
+    metadata,
+    sa.Column("source_id", ID, sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("job_id", ID),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+)
+
+
+# Runs asked for by `dataspace harvest launch`: the harvest sensor turns each into a queued run.
+launch_requests = sa.Table(
+    "harvest_launch_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", ID, sa.ForeignKey("harvest_sources.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("max_items", sa.Integer),
+)
+
+
+def _detach_duplicates(conn: sa.Connection, table: sa.Table) -> list[str]:
+    """Keep one record per (source, remote id), the live then oldest one; soft-delete and unlink the others."""
+    t = table
+    deleted = t.c.deleted
+    dupes = (
+        sa.select(t.c.harvest_source_id, t.c.harvest_remote_id)
+        .where(t.c.harvest_source_id.is_not(None), t.c.harvest_remote_id.is_not(None))
+        .group_by(t.c.harvest_source_id, t.c.harvest_remote_id)
+        .having(sa.func.count() > 1)
+    )
+    report = []
+    now = datetime.now(timezone.utc)
+    for source_id, remote_id in conn.execute(dupes).all():
+        rows = conn.execute(
+            sa.select(t.c.id, t.c.harvest, deleted)
+            .where(t.c.harvest_source_id == source_id, t.c.harvest_remote_id == remote_id)
+            .order_by(deleted.is_not(None), t.c.created_at, t.c.id)
+        ).all()
+        kept, extras = rows[0], rows[1:]
+        for row in extras:
+            harvest = dict(row.harvest or {})
+            harvest["duplicate_of"] = kept.id
+            conn.execute(
+                t.update()
+                .where(t.c.id == row.id)
+                .values(harvest=harvest, harvest_source_id=None, harvest_remote_id=None, deleted=row.deleted or now)
+            )
+        report.append(
+            f"{t.name}: source {source_id}, remote id {remote_id!r}: kept {kept.id}, "
+            f"deleted the duplicate(s) {', '.join(r.id for r in extras)}"
+        )
+    return report
+
+
+def _migration_3(conn: sa.Connection) -> None:
+    """One dataset (and one dataservice) per (source, remote id); existing duplicates are reported and set aside."""
+    for table in (datasets, dataservices):
+        for line in _detach_duplicates(conn, table):
+            log.warning("harvest catalogue migration 3: %s", line)
+        conn.execute(
+            sa.text(
+                f"CREATE UNIQUE INDEX ux_{table.name}_harvest_identity "
+                f"ON {table.name} (harvest_source_id, harvest_remote_id)"
+            )
+        )
+
+
+def _migration_4(conn: sa.Connection) -> None:
+    """Source locks (at most one run harvests a source at a time) and the launch requests of the CLI."""
+    metadata.create_all(conn, tables=[source_locks, launch_requests])
+
+
 MIGRATIONS: list[tuple[int, Callable[[sa.Connection], None]]] = [
     (1, _migration_1),
     (2, _migration_2),
+    (3, _migration_3),
+    (4, _migration_4),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

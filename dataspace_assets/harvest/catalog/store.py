@@ -16,6 +16,7 @@ from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.catalog import models as m
 from dataspace_assets.harvest.catalog.clean import clean_value
 from dataspace_assets.harvest.catalog.entities import (
+    FINAL_JOB_STATUSES,
     ITEM_STATUSES,
     HarvestItem,
     HarvestJob,
@@ -364,13 +365,106 @@ class Catalog:
             return [HarvestJob(**row) for row in conn.execute(query).mappings()]
 
     def delete_jobs_before(self, cutoff: datetime) -> int:
-        """Remove jobs created before the cutoff (with their items); return how many."""
+        """Remove jobs created before the cutoff (with their items), never a source's latest job; return how many."""
+        newest = (
+            sa.select(m.jobs.c.source_id, sa.func.max(m.jobs.c.created).label("created"))
+            .group_by(m.jobs.c.source_id)
+            .subquery()
+        )
+        kept = sa.select(m.jobs.c.id).join(
+            newest, sa.and_(newest.c.source_id == m.jobs.c.source_id, newest.c.created == m.jobs.c.created)
+        )
         with self._tx() as conn:
-            ids = list(conn.execute(sa.select(m.jobs.c.id).where(m.jobs.c.created < cutoff)).scalars())
+            ids = list(
+                conn.execute(
+                    sa.select(m.jobs.c.id).where(m.jobs.c.created < cutoff, m.jobs.c.id.not_in(kept))
+                ).scalars()
+            )
             if ids:
                 conn.execute(m.items.delete().where(m.items.c.job_id.in_(ids)))
                 conn.execute(m.jobs.delete().where(m.jobs.c.id.in_(ids)))
         return len(ids)
+
+    # --- source locks: one run at a time per source
+    def claim_source(self, source_id: str, run_id: str) -> dict | None:
+        """Take the source for this run; return None when taken, else the lock of the run that holds it."""
+        try:
+            with self._tx() as conn:
+                conn.execute(m.source_locks.insert().values(source_id=source_id, run_id=run_id, claimed_at=utcnow()))
+            return None
+        except sa.exc.IntegrityError:
+            holder = self.source_lock(source_id)
+            if holder is None:  # released in between: try once more
+                return self.claim_source(source_id, run_id)
+            return holder
+
+    def source_lock(self, source_id: str) -> dict | None:
+        """The lock on a source (run_id, job_id, claimed_at), if a run holds it."""
+        with self._tx() as conn:
+            row = conn.execute(sa.select(m.source_locks).where(m.source_locks.c.source_id == source_id)).mappings().first()
+        return dict(row) if row else None
+
+    def source_locks(self, source_id: str | None = None) -> list[dict]:
+        """Every lock (of one source when given)."""
+        query = sa.select(m.source_locks)
+        if source_id:
+            query = query.where(m.source_locks.c.source_id == source_id)
+        with self._tx() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def set_lock_job(self, source_id: str, run_id: str, job_id: str) -> None:
+        """Record the job the lock holder created."""
+        with self._tx() as conn:
+            conn.execute(
+                m.source_locks.update()
+                .where(m.source_locks.c.source_id == source_id, m.source_locks.c.run_id == run_id)
+                .values(job_id=job_id)
+            )
+
+    def release_source(self, source_id: str, run_id: str) -> None:
+        """Give the source back (only the run that holds it can)."""
+        with self._tx() as conn:
+            conn.execute(
+                m.source_locks.delete().where(m.source_locks.c.source_id == source_id, m.source_locks.c.run_id == run_id)
+            )
+
+    def request_launch(self, source_id: str, max_items: int | None = None) -> int:
+        """Ask the harvest sensor for a run of this source; return the request's number."""
+        with self._tx() as conn:
+            result = conn.execute(
+                m.launch_requests.insert().values(source_id=source_id, requested_at=utcnow(), max_items=max_items)
+            )
+            return int(result.inserted_primary_key[0])
+
+    def take_launch_requests(self) -> list[dict]:
+        """The pending launch requests, oldest first, removed from the table."""
+        with self._tx() as conn:
+            rows = [dict(r) for r in conn.execute(sa.select(m.launch_requests).order_by(m.launch_requests.c.id)).mappings()]
+            if rows:
+                conn.execute(m.launch_requests.delete().where(m.launch_requests.c.id.in_([r["id"] for r in rows])))
+        return rows
+
+    def open_jobs(self, source_id: str | None = None) -> list[HarvestJob]:
+        """Jobs not finished yet (of one source when given), oldest first."""
+        query = sa.select(m.jobs).where(m.jobs.c.status.not_in(FINAL_JOB_STATUSES)).order_by(m.jobs.c.created)
+        if source_id:
+            query = query.where(m.jobs.c.source_id == source_id)
+        with self._tx() as conn:
+            return [HarvestJob(**row) for row in conn.execute(query).mappings()]
+
+    def close_dead_job(self, job_id: str, message: str) -> None:
+        """Fail a job whose run died, and every item it left unfinished, with the reason."""
+        now = utcnow()
+        error = {"message": message, "details": None, "created_at": now.isoformat()}
+        with self._tx() as conn:
+            conn.execute(
+                m.items.update()
+                .where(m.items.c.job_id == job_id, m.items.c.status.in_(("pending", "started")))
+                .values(status="failed", errors=[error], ended=now)
+            )
+            errors = conn.execute(sa.select(m.jobs.c.errors).where(m.jobs.c.id == job_id)).scalar() or []
+            conn.execute(m.jobs.update().where(m.jobs.c.id == job_id).values(status="failed", ended=now, errors=[*errors, error]))
+        self.recount_job(job_id)
 
     def add_items(self, job_id: str, rows: Sequence[dict]) -> None:
         """Append items to a job (rows of remote_id, kind, kwargs, status, errors)."""
