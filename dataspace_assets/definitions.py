@@ -32,19 +32,20 @@ def published_components(settings: Settings) -> list[PublishedComponent]:
                 route=f"/{handler.full_name}" if handler else None,
                 latest_route=f"/{item.full_name.replace('_', '-')}/", index_table=item.full_name,
                 asset_key=("dataspace", item.full_name),
-                derived_from=tuple(f"dataspace/{name}" for name in (
+                derived_from=tuple(f"dataspace/{name}" for name in dict.fromkeys((
                     getattr(item, "source", None), *getattr(item, "dependencies", ()),
-                    *getattr(item, "optional_dependencies", ())) if name),
+                    *getattr(item, "optional_dependencies", ()))) if name and name != item.full_name),
             ))
     twins = settings.configs_dir / "deltatwins"
     for folder in sorted(p for p in twins.iterdir() if (p / "manifest.json").is_file()) if twins.is_dir() else []:
         manifest = validate_folder(folder).manifest
         for output in (manifest.outputs.values() if manifest else ()):
             published.append(PublishedComponent(
-                key=f"deltatwin/{folder.name}/{output.name}", kind="twin-output",
+                # keyed like the twin's output asset: deltatwin/<twin name>/<output key>
+                key=f"deltatwin/{manifest.name}/{output.name}", kind="twin-output",
                 title=f"{manifest.name}: {output.name}", description=output.description or manifest.description,
-                data_format=output.type, asset_key=("deltatwin", folder.name, output.name),
-                generated_by=folder.name, used=tuple(manifest.inputs),
+                data_format=output.type, asset_key=("deltatwin", manifest.name, output.name),
+                generated_by=manifest.name, used=tuple(manifest.inputs),
             ))
     return published
 

@@ -21,7 +21,7 @@ def _create(catalog: Catalog, **kwargs):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"backend": "nope"}, 'harvest source: Unknown backend "nope" (known backends: csw-dcat, dcat, factory)'),
+        ({"backend": "nope"}, 'harvest source: Unknown backend "nope" (known backends: ckan, csw-dcat, csw-iso-19139, dcat, dkan, factory, ods)'),
         ({"url": "ftp://x.test/"}, 'harvest source: invalid url "ftp://x.test/" (expected http://, https:// or file://)'),
         ({"url": "not a url"}, 'harvest source: invalid url "not a url" (expected http://, https:// or file://)'),
         ({"name": " "}, "harvest source: a name is required"),

@@ -112,7 +112,7 @@ def test_bad_declarations_name_the_file_and_key(tmp_settings: Settings, text: st
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[[sources]]\nname = 'x'\nbackend = 'nope'\nurl = 'http://x.test'\n", '{file}: sources[0]: Unknown backend "nope" (known backends: csw-dcat, dcat, factory)'),
+        ("[[sources]]\nname = 'x'\nbackend = 'nope'\nurl = 'http://x.test'\n", '{file}: sources[0]: Unknown backend "nope" (known backends: ckan, csw-dcat, csw-iso-19139, dcat, dkan, factory, ods)'),
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nschedule = 'daily'\n",
          'invalid {file}: sources[0].schedule "daily": expected a cron expression like "0 0 * * *"'),
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nconfig = { features = { zzz = true } }\n",

@@ -433,7 +433,8 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
     for key in component.derived_from:
         out.append(Triple(node, PROV.wasDerivedFrom, NamedNode(dataset_iri(base_url, key))))
     if component.generated_by:
-        activity = NamedNode(f"{base_url.rstrip('/')}/twins/{quote(component.generated_by, safe='')}#run")
+        twin = f"{base_url.rstrip('/')}/twins/{quote(component.generated_by, safe='')}"
+        activity = NamedNode(f"{twin}#run")
         out.append(Triple(node, PROV.wasGeneratedBy, activity))
         out.append(Triple(activity, RDF.type, PROV.Activity))
         out.append(Triple(activity, RDFS.label, Literal(f"a run of the twin {component.generated_by}")))
@@ -441,7 +442,8 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
             if "/" in used:  # a component key: the published dataset it names
                 out.append(Triple(activity, PROV.used, NamedNode(dataset_iri(base_url, used))))
             else:
-                entity = BlankNode()
+                # Named per twin input, so the outputs of one twin describe the same run and inputs once.
+                entity = NamedNode(f"{twin}#input-{quote(used, safe='')}")
                 out.append(Triple(activity, PROV.used, entity))
                 out.append(Triple(entity, RDF.type, PROV.Entity))
                 out.append(Triple(entity, RDFS.label, Literal(used)))

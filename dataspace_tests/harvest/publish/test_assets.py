@@ -24,22 +24,28 @@ BASE = "http://dataspace.test"
 def test_catalog_dcat_depends_on_the_harvest_and_the_components(project_settings) -> None:
     graph = build_definitions(project_settings).resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(DCAT_ASSET_KEY).parent_keys}
-    assert parents == {"catalog/harvest", "dataspace/example_air_quality"}
+    harvesters = {f"dataspace/example_air_quality_{n}" for n in ("hourly", "peaks", "alerts")}
+    twin = {"deltatwin/example-word-count/counts", "deltatwin/example-word-count/summary"}
+    assert parents == {"catalog/harvest", "dataspace/example_air_quality", *harvesters, *twin}
     assert graph.get(DCAT_ASSET_KEY).group_name == "catalog"
 
 
 def test_published_components_of_the_example_configs(project_settings) -> None:
     by_key = {c.key: c for c in published_components(project_settings)}
-    assert set(by_key) == {"dataspace/example_air_quality", "dataspace/example_air_quality_hourly",
-                           "deltatwin/example/counts"}
+    assert set(by_key) == {
+        "dataspace/example_air_quality", *(f"dataspace/example_air_quality_{n}" for n in ("hourly", "peaks", "alerts")),
+        "deltatwin/example-word-count/counts", "deltatwin/example-word-count/summary",
+    }
     collector = by_key["dataspace/example_air_quality"]
     assert (collector.kind, collector.period_seconds, collector.data_format) == ("collector", 600, "air-quality-readings")
     assert (collector.route, collector.latest_route) == ("/example_latest_readings", "/example-air-quality/")
     harvester = by_key["dataspace/example_air_quality_hourly"]
     assert (harvester.kind, harvester.derived_from) == ("harvester", ("dataspace/example_air_quality",))
     assert collector.derived_from == ()
-    twin = by_key["deltatwin/example/counts"]
-    assert (twin.kind, twin.generated_by, twin.used) == ("twin-output", "example", ("text",))
+    # a harvester that reads its own previous output is not published as derived from itself
+    assert by_key["dataspace/example_air_quality_peaks"].derived_from == ("dataspace/example_air_quality",)
+    twin = by_key["deltatwin/example-word-count/counts"]
+    assert (twin.kind, twin.generated_by, twin.used) == ("twin-output", "example-word-count", ("text", "readings", "pollutant"))
 
 
 def _materialize(settings) -> dg.MaterializeResult:
@@ -63,8 +69,8 @@ def test_materialization_counts_each_kind_and_dates_the_components(project_setti
 
     metadata = _materialize(project_settings)
     assert metadata["datasets"] == 1 and metadata["dataservices"] == 0
-    assert (metadata["components_collectors"], metadata["components_harvesters"], metadata["components_twin_outputs"]) == (1, 1, 1)
-    assert metadata["entries_total"] == 4 and metadata["dagster/row_count"] == 4
+    assert (metadata["components_collectors"], metadata["components_harvesters"], metadata["components_twin_outputs"]) == (1, 3, 2)
+    assert metadata["entries_total"] == 7 and metadata["dagster/row_count"] == 7
     assert "dcat:Catalog" in metadata["preview"]
 
     store = PublicationStore(catalog)
@@ -79,11 +85,11 @@ def test_materialization_counts_each_kind_and_dates_the_components(project_setti
     assert graph.value(URIRef(f"{BASE}/datasets/dataspace/example_air_quality_hourly"), DCTERMS.temporal) is None
     hourly = URIRef(f"{BASE}/datasets/dataspace/example_air_quality_hourly")
     assert list(graph.objects(hourly, PROV.wasDerivedFrom)) == [collector]
-    twin = URIRef(f"{BASE}/datasets/deltatwin/example/counts")
+    twin = URIRef(f"{BASE}/datasets/deltatwin/example-word-count/counts")
     run = graph.value(twin, PROV.wasGeneratedBy)
     assert (run, RDF.type, PROV.Activity) in graph
-    assert len(list(graph.objects(run, PROV.used))) == 1
+    assert len(list(graph.objects(run, PROV.used))) == 3
 
     metadata = _materialize(project_settings)  # a second run keeps one entry per component
-    assert metadata["entries_total"] == 4
+    assert metadata["entries_total"] == 7
     catalog.close()
