@@ -65,23 +65,31 @@ def _detail(metadata: dict) -> str | None:
     return f"source {metadata.get('source')}: job {metadata.get('job_status')}, items {counts or 'none'}"
 
 
-def main_job(defs: dg.Definitions, executor_def: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:
-    """The named job of `dataspace run`: every asset of the code location, tagged as launched by it."""
-    job = dg.define_asset_job(MAIN_JOB_NAME, selection=dg.AssetSelection.all(), tags=MAIN_JOB_TAGS, executor_def=executor_def)
+def main_job(
+    defs: dg.Definitions, keys: Sequence[dg.AssetKey], executor_def: dg.ExecutorDefinition | None = None
+) -> dg.JobDefinition:
+    """The named job of `dataspace run` over `keys`, tagged as launched by it.
+
+    One job per run: Dagster refuses a job over assets of different partitions definitions, and the
+    location has several (harvest sources, hourly windows, Parquet levels).
+    """
+    job = dg.define_asset_job(
+        MAIN_JOB_NAME, selection=dg.AssetSelection.assets(*keys), tags=MAIN_JOB_TAGS, executor_def=executor_def
+    )
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(MAIN_JOB_NAME)
 
 
-def main_job_for_workers() -> dg.JobDefinition:
-    """The main job rebuilt from the environment with the executor DATASPACE_EXECUTOR names (Celery workers load it)."""
+def main_job_for_workers(keys: list[str]) -> dg.JobDefinition:
+    """The main job over `keys` rebuilt from the environment, with DATASPACE_EXECUTOR's executor (Celery workers)."""
     from dataspace_assets.executors import select_executor
 
     settings = load_settings()
-    return main_job(build_definitions(settings), select_executor(settings))
+    return main_job(build_definitions(settings), [dg.AssetKey.from_user_string(k) for k in keys], select_executor(settings))
 
 
 def _execute(
     settings: Settings,
-    job: dg.JobDefinition,
+    defs: dg.Definitions,
     instance: dg.DagsterInstance,
     keys: list[dg.AssetKey],
     partition_key: str | None,
@@ -92,13 +100,14 @@ def _execute(
     if settings.executor == "celery":
         if partition_key is not None:
             tags["dagster/partition"] = partition_key
-        with dg.execute_job(
-            dg.reconstructable(main_job_for_workers), instance=instance, asset_selection=keys, tags=tags,
-            run_config=QUIET_RUN_CONFIG,
-        ) as result:
+        job = dg.build_reconstructable_job(
+            "dataspace_assets.main_job", "main_job_for_workers",
+            reconstructable_args=([k.to_user_string() for k in keys],),
+        )
+        with dg.execute_job(job, instance=instance, tags=tags, run_config=QUIET_RUN_CONFIG) as result:
             return result  # events stay readable after the context closes
-    return job.execute_in_process(
-        instance=instance, asset_selection=keys, partition_key=partition_key, tags=tags,
+    return main_job(defs, keys).execute_in_process(
+        instance=instance, partition_key=partition_key, tags=tags,
         run_config=QUIET_RUN_CONFIG, raise_on_error=False,
     )
 
@@ -156,7 +165,6 @@ def run_main_job(
     sources = sync_declared_sources(settings, instance)
     echo(f"declared harvest sources synced: {len(sources)}")
 
-    job = main_job(defs)
     graph = defs.resolve_asset_graph()
     wanted = set(asset_keys) if asset_keys is not None else None
     report = MainJobReport()
@@ -182,7 +190,7 @@ def run_main_job(
 
     if unpartitioned:
         echo(f"materializing {len(unpartitioned)} asset(s) ...")
-        _record(report, _execute(settings, job, instance, unpartitioned, None, {}), None)
+        _record(report, _execute(settings, defs, instance, unpartitioned, None, {}), None)
     for partitions_def, keys in by_partitions.items():
         partition_keys = _partition_keys(partitions_def, instance)
         if not partition_keys:
@@ -193,9 +201,9 @@ def run_main_job(
             # A harvest run carries the tags of every harvest run (source, domain), so the UI filters it alike.
             tags = harvest_run_tags(settings, partitions_def, partition_key)
             with _progress_lines(settings, partition_key if tags else None, echo):
-                result = _execute(settings, job, instance, keys, partition_key, tags)
+                result = _execute(settings, defs, instance, keys, partition_key, tags)
             _record(report, result, partition_key)
-    _run_parquet_levels(parquet, job, instance, settings, report, echo)
+    _run_parquet_levels(parquet, defs, instance, settings, report, echo)
     report.orphan_blobs = count_orphan_blobs(settings)
     return report
 
@@ -209,7 +217,9 @@ def _parquet_levels(settings: Settings) -> list:
     return parquet_levels(config)
 
 
-def _run_parquet_levels(levels: list, job, instance, settings: Settings, report: MainJobReport, echo) -> None:
+def _run_parquet_levels(
+    levels: list, defs: dg.Definitions, instance, settings: Settings, report: MainJobReport, echo
+) -> None:
     """Each parquetize level over its pending windows, as one ranged run (a level needs the one below it)."""
     if not levels:
         return
@@ -224,7 +234,7 @@ def _run_parquet_levels(levels: list, job, instance, settings: Settings, report:
                 continue
             span = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
             echo(f"materializing {level.key.to_user_string()} [{span}] ...")
-            result = _execute(settings, job, instance, [level.key], None, {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]})
+            result = _execute(settings, defs, instance, [level.key], None, {RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]})
             _record(report, result, span)
     finally:
         store.close()

@@ -134,7 +134,7 @@ def test_main_job_skips_a_twin_it_has_no_inputs_for(tmp_settings, dagster_instan
     )
     report = run_main_job(tmp_settings, instance=dagster_instance, echo=lambda line: None)
     assert report.ok, report.failures
-    assert "deltatwin/needs/out" in report.skipped and report.materialized == []
+    assert "deltatwin/needs/out" in report.skipped and [m.asset for m in report.materialized] == ["catalog/dcat"]  # only the catalogue of what is there
 def test_main_job_runs_are_named_and_tagged_like_harvest_runs(project_settings, dagster_instance) -> None:
     import os
 
@@ -145,7 +145,7 @@ def test_main_job_runs_are_named_and_tagged_like_harvest_runs(project_settings, 
     assert {run.job_name for run in runs.values()} == {"dataspace_main_job"}
     assert all(run.tags["dataspace/launched-by"] == "dataspace run" for run in runs.values())
     assert all(run.tags["dataspace/run-process"].split(":")[1] == str(os.getpid()) for run in runs.values())
-    [harvest] = [run for run in runs.values() if "dagster/partition" in run.tags]
+    [harvest] = [run for run in runs.values() if "dataspace/harvest-source" in run.tags]
     assert harvest.tags["dagster/partition"] == "example-city"
     assert harvest.tags["dataspace/harvest-source"] == "example-city"
     assert harvest.tags["dataspace/harvest-domain"] == "localhost"
