@@ -25,6 +25,7 @@ def test_harvest_run_steps_run_on_the_celery_worker_and_stopping_it_leaves_no_or
         "PYTHONPATH": os.pathsep.join([str(plugin_path), str(PROJECT_ROOT)]),
         "DATASPACE_EXECUTOR": "celery",
         "DATASPACE_CELERY_BROKER": redis_server.url,
+        "DATASPACE_HARVEST_CHUNK_SIZE": "50",  # two process steps, so the fan-out crosses the worker too
     }
     instance = get_instance(tmp_settings)  # the persistent instance the worker shares
     catalog = Catalog.from_settings(tmp_settings)
@@ -73,10 +74,11 @@ def test_dataspace_run_steps_run_on_the_celery_worker(project_settings: Settings
         out, err = command.communicate(timeout=400)
         assert command.returncode == 0, out + err + worker.log.read_text()[-3000:]
         assert out.splitlines()[0] == "declared harvest sources synced: 1"
-        assert "materialized 2 asset(s) in 2 run(s):" in out
+        assert "FAILED" not in out and "materialized " in out
         tree = {worker.process.pid, *(p.pid for p in psutil.Process(worker.process.pid).children(recursive=True))}
         runs = instance.get_runs()
-        assert {run.job_name for run in runs} == {"dataspace_main_job"} and len(runs) == 2
+        # one run of the unpartitioned assets, one per partition (harvest source, latest hour) and Parquet level
+        assert {run.job_name for run in runs} == {"dataspace_main_job"} and len(runs) >= 3
         steps = [
             e for run in runs for e in instance.all_logs(run.run_id)
             if e.is_dagster_event and e.dagster_event.is_step_success
