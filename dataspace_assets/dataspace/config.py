@@ -180,7 +180,7 @@ class DataspaceConfig:
 
 def _string(value: Any) -> str:
     if not isinstance(value, str):
-        raise _Bad(f"expected a string, got {_show(value)}")
+        raise _Bad(f"expected a string, got {show_value(value)}")
     if not value.strip():
         raise _Bad("must not be empty")
     return value
@@ -188,13 +188,13 @@ def _string(value: Any) -> str:
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _Bad(f"expected true or false, got {_show(value)}")
+        raise _Bad(f"expected true or false, got {show_value(value)}")
     return value
 
 
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(f"expected an integer, got {_show(value)}")
+        raise _Bad(f"expected an integer, got {show_value(value)}")
     if value < 0:
         raise _Bad(f"must be 0 or more, got {value}")
     return value
@@ -202,7 +202,7 @@ def _count(value: Any) -> int:
 
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Bad(f"expected a number of seconds, got {_show(value)}")
+        raise _Bad(f"expected a number of seconds, got {show_value(value)}")
     if value < 0:
         raise _Bad(f"must be 0 or more, got {value}")
     return float(value)
@@ -210,13 +210,13 @@ def _seconds(value: Any) -> float:
 
 def _names(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _Bad(f"expected a list of component names, got {_show(value)}")
+        raise _Bad(f"expected a list of component names, got {show_value(value)}")
     return list(value)
 
 
 def _limits(value: Any) -> list[int]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise _Bad(f"expected a list of integers, got {_show(value)}")
+        raise _Bad(f"expected a list of integers, got {show_value(value)}")
     if any(v < 1 for v in value):
         raise _Bad(f"every limit must be 1 or more, got {value}")
     return list(value)
@@ -251,12 +251,12 @@ def _source_range(value: Any) -> int | str:
         return value
     if isinstance(value, str) and (value.isdigit() and int(value) >= 1 or _TIME_RANGE.match(value)):
         return value
-    raise _Bad(f"expected a row count (1 or more) or a period like 1h (<N>s|m|h|d), got {_show(value)}")
+    raise _Bad(f"expected a row count (1 or more) or a period like 1h (<N>s|m|h|d), got {show_value(value)}")
 
 
 def _positive(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(f"expected an integer, got {_show(value)}")
+        raise _Bad(f"expected an integer, got {show_value(value)}")
     if value < 1:
         raise _Bad(f"must be 1 or more, got {value}")
     return value
@@ -264,7 +264,7 @@ def _positive(value: Any) -> int:
 
 def _on_error(value: Any) -> str:
     if value not in ON_ERROR_CHOICES:
-        raise _Bad(f"expected one of {', '.join(repr(c) for c in ON_ERROR_CHOICES)}, got {_show(value)}")
+        raise _Bad(f"expected one of {', '.join(repr(c) for c in ON_ERROR_CHOICES)}, got {show_value(value)}")
     return value
 
 
@@ -278,25 +278,25 @@ def _start(value: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError as exc:
-            raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {_show(value)}") from exc
+            raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {show_value(value)}") from exc
     else:
-        raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {_show(value)}")
+        raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {show_value(value)}")
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _query_parameters(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise _Bad(f"expected an inline table name = type, got {_show(value)}")
+        raise _Bad(f"expected an inline table name = type, got {show_value(value)}")
     for name, type_name in value.items():
         # An array or table here is unhashable: check the type before looking it up.
         if not isinstance(type_name, str) or type_name not in QUERY_TYPES:
-            raise _Bad(f"parameter {name!r} has type {_show(type_name)}; expected one of {', '.join(sorted(QUERY_TYPES))}")
+            raise _Bad(f"parameter {name!r} has type {show_value(type_name)}; expected one of {', '.join(sorted(QUERY_TYPES))}")
     return dict(value)
 
 
 def _duration(value: Any, key: str) -> str:
     if not isinstance(value, str) or not _DURATION.match(value):
-        raise _Bad(f"{key} expected a duration <N>s|m|h|d|w, got {_show(value)}")
+        raise _Bad(f"{key} expected a duration <N>s|m|h|d|w, got {show_value(value)}")
     return value
 
 
@@ -311,7 +311,8 @@ def _parquetize(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as messages show it: its TOML kind and its repr (`string '1x'`)."""
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
     return f"{kind.get(type(value), type(value).__name__)} {value!r}"
 
@@ -481,12 +482,12 @@ def _load_file(
             problems.append(Problem("unknown top-level key (expected collectors, harvesters or handlers)", label, key=top))
             continue
         if not isinstance(value, dict):
-            problems.append(Problem(f"expected tables [{top}.<name>], got {_show(value)}", label, key=top))
+            problems.append(Problem(f"expected tables [{top}.<name>], got {show_value(value)}", label, key=top))
             continue
         for name, table in value.items():
             where = f"{top}.{name}"
             if not isinstance(table, dict):
-                problems.append(Problem(f"expected a table, got {_show(table)}", label, where))
+                problems.append(Problem(f"expected a table, got {show_value(table)}", label, where))
                 continue
             component = _parse_table(KINDS[top], file, root, label, where, name, group, table, timezone, problems)
             if component is not None:

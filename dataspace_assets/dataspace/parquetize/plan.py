@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dataspace_assets.dataspace.config import show_value
+
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"^([1-9]\d*)([smhdw])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -64,7 +66,7 @@ def duration_seconds(text: Any, entry: str) -> int:
     """`<N>s|m|h|d|w` in seconds."""
     match = _DURATION.match(text) if isinstance(text, str) else None
     if not match:
-        raise PlanError(f"{entry} expected a duration <N>s|m|h|d|w, got {_show(text)}")
+        raise PlanError(f"{entry} expected a duration <N>s|m|h|d|w, got {show_value(text)}")
     return int(match[1]) * _UNIT[match[2]]
 
 
@@ -100,7 +102,7 @@ def floor_window(moment: datetime, seconds: int) -> datetime:
 def parse_plan(value: Any) -> ParquetPlan:
     """Check a PARQUETIZE value whole and return its plan; the first problem raises PlanError."""
     if not isinstance(value, dict):
-        raise PlanError(f"expected an inline table {{ BATCH, GROUPS, SCHEMA }}, got {_show(value)}")
+        raise PlanError(f"expected an inline table {{ BATCH, GROUPS, SCHEMA }}, got {show_value(value)}")
     unknown = sorted(set(value) - {"BATCH", "GROUPS", "SCHEMA", "START", "RECORDS"})
     if unknown:
         raise PlanError(f"unknown entry {unknown[0]!r} (expected BATCH, GROUPS, SCHEMA, START, RECORDS)")
@@ -109,7 +111,7 @@ def parse_plan(value: Any) -> ParquetPlan:
     levels = [_level("BATCH", value["BATCH"], (), None)]
     groups = value.get("GROUPS", [])
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
-        raise PlanError(f"GROUPS expected a list of tables {{ GROUP, KEYS }}, got {_show(groups)}")
+        raise PlanError(f"GROUPS expected a list of tables {{ GROUP, KEYS }}, got {show_value(groups)}")
     for number, group in enumerate(groups, start=1):
         entry = f"GROUPS[{number}]"
         extra = sorted(set(group) - {"GROUP", "KEYS"})
@@ -119,7 +121,7 @@ def parse_plan(value: Any) -> ParquetPlan:
             raise PlanError(f"{entry}: every group needs a GROUP duration")
         keys = group.get("KEYS", [])
         if not isinstance(keys, list) or not keys and "KEYS" in group or not all(isinstance(k, str) and k for k in keys):
-            raise PlanError(f"{entry}: KEYS expected a non-empty list of column names, got {_show(keys)}")
+            raise PlanError(f"{entry}: KEYS expected a non-empty list of column names, got {show_value(keys)}")
         if len(set(keys)) != len(keys):
             raise PlanError(f"{entry}: KEYS names a column twice: {keys}")
         # A level is made from the nearest level below it that splits nothing: the files a roll-up replaces.
@@ -140,11 +142,11 @@ def parse_plan(value: Any) -> ParquetPlan:
         levels.append(level)
     schema = value.get("SCHEMA", {})
     if not isinstance(schema, dict):
-        raise PlanError(f"SCHEMA expected a table (a JSON Schema), got {_show(schema)}")
+        raise PlanError(f"SCHEMA expected a table (a JSON Schema), got {show_value(schema)}")
     _check_schema(schema)
     records = value.get("RECORDS")
     if records is not None and (not isinstance(records, str) or not _RECORDS.match(records)):
-        raise PlanError(f"RECORDS expected a dotted field path such as \"readings\", got {_show(records)}")
+        raise PlanError(f"RECORDS expected a dotted field path such as \"readings\", got {show_value(records)}")
     return ParquetPlan(tuple(levels), schema, _start(value.get("START")), records)
 
 
@@ -168,9 +170,9 @@ def _start(value: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise PlanError(f"START expected an ISO date or date-time, got {_show(value)}") from None
+            raise PlanError(f"START expected an ISO date or date-time, got {show_value(value)}") from None
     else:
-        raise PlanError(f"START expected an ISO date or date-time, got {_show(value)}")
+        raise PlanError(f"START expected an ISO date or date-time, got {show_value(value)}")
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return moment
 
@@ -190,8 +192,3 @@ def _human(seconds: int) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def _show(value: Any) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
-    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
