@@ -52,8 +52,30 @@ def _clean(value: Any, where: str, cleaned: list[str]) -> Any:
     return value
 
 
+def _texts(value: Any, out: list[str]) -> None:
+    """Every text a record holds (nested records, lists, dict keys and values), in no particular order."""
+    kind = type(value)
+    if kind is str:
+        out.append(value)
+    elif kind is list or kind is tuple:
+        for item in value:
+            _texts(item, out)
+    elif kind is dict:
+        out.extend(key for key in value if type(key) is str)
+        for item in value.values():
+            _texts(item, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _texts(getattr(value, f.name), out)
+
+
 def clean_record(record: Any) -> list[str]:
     """Clean every text of a record in place (nested records, lists and dicts too); return the cleaned fields."""
+    texts: list[str] = []
+    _texts(record, texts)
+    # Almost every record is clean: one search over all its texts, and the field-by-field walk only if it hits.
+    if not _BAD.search("".join(texts)):
+        return []
     cleaned: list[str] = []
     _clean(record, "", cleaned)
     return cleaned
