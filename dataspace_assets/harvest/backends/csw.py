@@ -75,8 +75,18 @@ def parse_csw_xml(data: bytes, url: str) -> ET.Element:
         raise HarvestException(f"{url}: invalid XML: {exc}") from exc
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """An XML tag without its namespace."""
     return tag.rsplit("}", 1)[-1]
+
+
+def get_records(http: Any, url: str, start: int, schema: str) -> ET.Element | None:
+    """POST one GetRecords request for `schema`; the SearchResults element, or None when there is none."""
+    response = http.post(url, data=getrecords_body(start, schema).encode(), headers={"Content-Type": "application/xml"})
+    root = parse_csw_xml(response.content, url)  # DTDs and entities refused before anything is read
+    if local_name(root.tag) == "ExceptionReport":
+        raise HarvestException("Failed to query CSW:\n" + response.content.decode("utf-8", "replace"))
+    return root.find(f"{{{CSW_NS}}}SearchResults")
 
 
 class CswDcatBackend(DcatBackend):
@@ -102,14 +112,7 @@ class CswDcatBackend(DcatBackend):
 
     def fetch_records(self, start: int) -> ET.Element | None:
         """POST one GetRecords request; the SearchResults element, or None when there is none."""
-        url = self.source.url
-        response = self.http.post(
-            url, data=getrecords_body(start, self.output_schema).encode(), headers={"Content-Type": "application/xml"}
-        )
-        root = parse_csw_xml(response.content, url)
-        if _local(root.tag) == "ExceptionReport":
-            raise HarvestException("Failed to query CSW:\n" + response.content.decode("utf-8", "replace"))
-        return root.find(f"{{{CSW_NS}}}SearchResults")
+        return get_records(self.http, self.source.url, start, self.output_schema)
 
     def _record_graph(self, record: ET.Element, start: int, index: int) -> Graph:
         data = ET.tostring(record, encoding="utf-8")

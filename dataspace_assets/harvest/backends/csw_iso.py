@@ -9,12 +9,11 @@ from lxml import etree
 
 from dataspace_assets.harvest.backends.base import (
     BaseBackend,
-    HarvestException,
     HarvestExtraConfig,
     HarvestValidationError,
     ItemRef,
 )
-from dataspace_assets.harvest.backends.csw import CSW_NS, getrecords_body, parse_csw_xml
+from dataspace_assets.harvest.backends.csw import get_records, local_name
 from dataspace_assets.harvest.backends.dcat import PAGE_CACHE
 from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
 from dataspace_assets.harvest.iso.mapping import (
@@ -28,10 +27,6 @@ from dataspace_assets.harvest.iso.mapping import (
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
 ISO_SCHEMA = "http://www.isotc211.org/2005/gmd"
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 class CswIsoBackend(BaseBackend):
@@ -56,14 +51,7 @@ class CswIsoBackend(BaseBackend):
     # ------------------------------------------------------------ CSW
     def fetch_records(self, start: int) -> ET.Element | None:
         """POST one GetRecords request (ISO output); the SearchResults element, or None when there is none."""
-        url = self.source.url
-        response = self.http.post(
-            url, data=getrecords_body(start, ISO_SCHEMA).encode(), headers={"Content-Type": "application/xml"}
-        )
-        root = parse_csw_xml(response.content, url)  # DTDs and entities refused before anything is read
-        if _local(root.tag) == "ExceptionReport":
-            raise HarvestException("Failed to query CSW:\n" + response.content.decode("utf-8", "replace"))
-        return root.find(f"{{{CSW_NS}}}SearchResults")
+        return get_records(self.http, self.source.url, start, ISO_SCHEMA)
 
     def _records(self, results: ET.Element) -> list[bytes]:
         return [ET.tostring(record, encoding="utf-8") for record in results]
@@ -104,7 +92,7 @@ class CswIsoBackend(BaseBackend):
                 if not is_record(record):
                     self.add_item(
                         f"csw-record-{start + index}", start=start, record=index,
-                        broken=f"record {start + index} is not an ISO 19139 record ({_local(record.tag)})",
+                        broken=f"record {start + index} is not an ISO 19139 record ({local_name(record.tag)})",
                     )
                 elif is_service(record):
                     services.append((remote_id_of(record), start, index))
