@@ -114,14 +114,15 @@ def _execute(
 
 def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition: str | None) -> None:
     report.run_ids.append(result.run_id)
+    seen: set[str] = set()
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
+        asset = materialization.asset_key.to_user_string()
+        if asset in seen:
+            continue  # a ranged run (Parquet windows) materializes one asset once per window: one line for it
+        seen.add(asset)
         metadata = {name: getattr(value, "value", value) for name, value in materialization.metadata.items()}
-        report.materialized.append(
-            Materialized(
-                materialization.asset_key.to_user_string(), partition, metadata.get("dagster/uri"), _detail(metadata)
-            )
-        )
+        report.materialized.append(Materialized(asset, partition, metadata.get("dagster/uri"), _detail(metadata)))
     if not result.success:
         for step, message in failure_messages(result):
             report.failures.append(f"{step}{f' [{partition}]' if partition else ''}: {message}")
