@@ -9,12 +9,14 @@ from lxml import etree
 
 from dataspace_assets.harvest.backends.base import (
     BaseBackend,
+    HarvestException,
     HarvestExtraConfig,
     HarvestValidationError,
     ItemRef,
 )
 from dataspace_assets.harvest.backends.csw import get_records, local_name
 from dataspace_assets.harvest.backends.dcat import PAGE_CACHE
+from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, limits_config_errors
 from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
 from dataspace_assets.harvest.iso.mapping import (
     dataservice_from_iso,
@@ -46,7 +48,13 @@ class CswIsoBackend(BaseBackend):
         errors = super().validate_config(config)
         if isinstance(config, dict):
             errors += check_config_keys(config, cls.name, HTTP_KEYS)
+            errors += limits_config_errors(config)
         return errors
+
+    @property
+    def max_pages(self) -> int:
+        """How many GetRecords pages one listing may walk (config `max_pages`, as for csw-dcat)."""
+        return int(self.config.get("max_pages") or DEFAULT_MAX_PAGES)
 
     # ------------------------------------------------------------ CSW
     def fetch_records(self, start: int) -> ET.Element | None:
@@ -74,7 +82,13 @@ class CswIsoBackend(BaseBackend):
         start = 1
         truncated = False
         services: list[tuple[str | None, int, int]] = []
+        pages = 0
         while True:
+            if pages >= self.max_pages:  # a CSW whose nextRecord never ends must not hold the job forever
+                raise HarvestException(
+                    f'stopped after {self.max_pages} pages (config "max_pages"): records from {start} were not fetched'
+                )
+            pages += 1
             results = self.fetch_records(start)
             if results is None:
                 break

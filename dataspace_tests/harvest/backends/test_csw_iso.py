@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from dataspace_assets.errors import DataspaceError
+
 from dataspace_assets.harvest import actions, engine
 from dataspace_tests.harvest.backends.apiserver import ApiServer
 
@@ -97,6 +99,20 @@ def test_geonetwork_pages_and_cartigny(catalog, api, geonetwork) -> None:
     _, again = run(catalog, api)
     assert again.job.status == "done" and statuses(again) == {"done": 6}
     assert state(catalog, source) == before
+
+
+def test_the_page_cap_ends_the_listing_with_a_message(catalog, api, geonetwork) -> None:
+    source, report = run(catalog, api, config={"max_pages": 2})
+    assert report.job.status == "failed" and len(api.seen(CSW)) == 2  # page 5 never asked for
+    assert any(
+        e["message"] == 'stopped after 2 pages (config "max_pages"): records from 5 were not fetched'
+        for e in report.job.errors
+    )
+    assert actions.create_source(
+        catalog, backend="csw-iso-19139", url=api.url(CSW), name="Capped", config={**LOOPBACK, "max_pages": 2}
+    ).config["max_pages"] == 2
+    with pytest.raises(DataspaceError, match='max_pages'):
+        actions.create_source(catalog, backend="csw-iso-19139", url=api.url(CSW), name="Bad", config={"max_pages": 0})
 
 
 def test_remote_url_prefix_and_max_items(catalog, api, geonetwork) -> None:
