@@ -23,11 +23,12 @@ FIRST_LOOKBACK = timedelta(minutes=1)  # on the very first tick, a tick due in t
 
 def latest_tick(cron: str, after: datetime, until: datetime, tz: str = "UTC") -> datetime | None:
     """The last tick of the cron schedule in (after, until], or None."""
-    zone = ZoneInfo(tz)
-    tick = croniter(cron, until.astimezone(zone)).get_prev(datetime)
-    # croniter.get_prev is strictly before `until`; a tick exactly at `until` counts as due.
-    if croniter.match(cron, until.astimezone(zone)) and until.astimezone(zone).second == 0:
-        tick = until.astimezone(zone)
+    local = until.astimezone(ZoneInfo(tz))
+    tick = croniter(cron, local).get_prev(datetime)
+    # croniter.get_prev is strictly before `until`, ignoring its microseconds; a tick in the
+    # first second of `until`'s minute counts as due, at the whole minute so its run key is stable.
+    if local.second == 0 and croniter.match(cron, local):
+        tick = local.replace(microsecond=0)
     tick = tick.astimezone(timezone.utc)
     return tick if after < tick <= until else None
 

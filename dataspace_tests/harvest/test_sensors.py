@@ -31,6 +31,13 @@ def test_latest_tick() -> None:
     assert paris == datetime(2024, 5, 1, 1, 0, tzinfo=UTC)
 
 
+def test_a_tick_seen_in_its_first_second_is_the_whole_minute_and_is_not_due_again() -> None:
+    first = datetime(2024, 5, 1, 3, 0, 0, 793355, tzinfo=UTC)
+    assert latest_tick("* * * * *", first - timedelta(minutes=1), first) == datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+    # the next evaluation starts from the first one's time, still in the same second
+    assert latest_tick("* * * * *", first, first + timedelta(microseconds=100_000)) is None
+
+
 def test_only_accepted_active_live_scheduled_sources_are_due(catalog: Catalog) -> None:
     def create(name: str, **kwargs):
         return actions.create_source(
