@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,11 +15,17 @@ import dagster as dg
 from dataspace_assets.definitions import build_definitions
 from dataspace_assets.harvest import harvest_progress, harvest_run_tags, sync_declared_sources
 from dataspace_assets.instance import get_instance
-from dataspace_assets.runs import LAUNCHED_BY_TAG, QUIET_RUN_CONFIG, failure_messages, process_tags
+from dataspace_assets.errors import DataspaceError
+from dataspace_assets.runs import LAUNCHED_BY_TAG, QUIET_RUN_CONFIG, failure_messages, full_limits, process_tags
 from dataspace_assets.settings import Settings, load_settings, redact
 
 MAIN_JOB_NAME = "dataspace_main_job"
 PROGRESS_SECONDS = 5.0  # between progress lines of a harvest partition
+# A harvest run of `dataspace run` runs in this process, outside the run queue: it first waits (this long at
+# most) until the queue's tag limits (one run per remote domain, per source) leave it a slot.
+SLOT_WAIT_ENV = "DATASPACE_RUN_SLOT_WAIT"
+SLOT_WAIT_SECONDS = 3600.0
+SLOT_POLL_SECONDS = 1.0
 MAIN_JOB_TAGS = {LAUNCHED_BY_TAG: "dataspace run"}
 # Dagster's run tags for a partition range in one run (what a single-run backfill sets).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -128,6 +137,46 @@ def _record(report: MainJobReport, result: dg.ExecuteInProcessResult, partition:
             report.failures.append(f"{step}{f' [{partition}]' if partition else ''}: {message}")
 
 
+def slot_wait_seconds() -> float:
+    """How long a harvest run of `dataspace run` waits for a slot ($DATASPACE_RUN_SLOT_WAIT seconds)."""
+    value = os.environ.get(SLOT_WAIT_ENV, "").strip()
+    if not value:
+        return SLOT_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds < 0:
+        raise DataspaceError(f'{SLOT_WAIT_ENV}: expected a number of seconds (0 or more), got "{value}"')
+    return seconds
+
+
+def wait_for_run_slot(
+    instance: dg.DagsterInstance, tags: dict[str, str], label: str, echo: Callable[[str], None], timeout: float
+) -> str | None:
+    """Wait while runs in progress fill a tag limit of the run queue that a run of `tags` falls under.
+
+    None once the run may start; else why it may not (the wait ran out). A run executed in this process
+    never goes through the queue, so this is what keeps it within the per-domain limit of dagster.yaml.
+    """
+    deadline = time.monotonic() + timeout
+    last_line: float | None = None
+    while True:
+        full = full_limits(instance, tags)
+        if not full:
+            return None
+        reason = "; ".join(
+            f"{tag} has {len(ids)} run(s) in progress (limit {limit}): {', '.join(ids)}" for tag, limit, ids in full
+        )
+        now = time.monotonic()
+        if now >= deadline:
+            return f"not started, no run slot after {timeout:g} s ({SLOT_WAIT_ENV}): {reason}"
+        if last_line is None or now - last_line >= PROGRESS_SECONDS:
+            echo(f"  {label}: waiting for a run slot: {reason}")
+            last_line = now
+        time.sleep(max(0.05, min(SLOT_POLL_SECONDS, deadline - now)))
+
+
 @contextmanager
 def _progress_lines(settings: Settings, harvest_partition: str | None, echo: Callable[[str], None]) -> Iterator[None]:
     """While a harvest partition runs, echo its item count every few seconds (a log or a pipe shows it moves)."""
@@ -162,6 +211,7 @@ def run_main_job(
 ) -> MainJobReport:
     """Materialize every asset once (or only `asset_keys`): unpartitioned ones in one run, then each partition of the others."""
     instance = instance or get_instance(settings)
+    slot_wait = slot_wait_seconds()
     defs = build_definitions(settings)
     sources = sync_declared_sources(settings, instance)
     echo(f"declared harvest sources synced: {len(sources)}")
@@ -171,7 +221,6 @@ def run_main_job(
     report = MainJobReport()
     unpartitioned: list[dg.AssetKey] = []
     by_partitions: dict[dg.PartitionsDefinition, list[dg.AssetKey]] = {}
-    wanted = set(asset_keys) if asset_keys is not None else None
     parquet = [level for level in _parquet_levels(settings) if wanted is None or level.key in wanted]
     parquet_keys = {level.key for level in parquet}
     for key in sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string()):
@@ -201,6 +250,10 @@ def run_main_job(
             echo(f"materializing {', '.join(k.to_user_string() for k in keys)} [{partition_key}] ...")
             # A harvest run carries the tags of every harvest run (source, domain), so the UI filters it alike.
             tags = harvest_run_tags(settings, partitions_def, partition_key)
+            refused = wait_for_run_slot(instance, tags, partition_key, echo, slot_wait) if tags else None
+            if refused is not None:
+                report.failures.append(f"{', '.join(k.to_user_string() for k in keys)} [{partition_key}]: {refused}")
+                continue
             with _progress_lines(settings, partition_key if tags else None, echo):
                 result = _execute(settings, defs, instance, keys, partition_key, tags)
             _record(report, result, partition_key)

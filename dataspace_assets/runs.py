@@ -44,3 +44,43 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]
             error = error.cause
         failures.append((event.step_key or "run", error.message.strip() if error else "failed"))
     return failures
+
+
+# --------------------------------------------------------------------------- the run queue's tag limits
+
+# What the run queue counts against a tag concurrency limit: runs the daemon has launched or that run
+# in a command's process (a QUEUED run holds no slot yet).
+IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def tag_limits(instance: dg.DagsterInstance) -> list[dict]:
+    """The instance's run tag concurrency limits (`concurrency.runs.tag_concurrency_limits` of dagster.yaml)."""
+    queue = instance.get_concurrency_config().run_queue_config
+    return list(queue.tag_concurrency_limits or []) if queue is not None else []
+
+
+def _applies(rule: dict, tags: dict[str, str]) -> bool:
+    value = rule.get("value")
+    return rule["key"] in tags and (value is None or isinstance(value, dict) or value == tags[rule["key"]])
+
+
+def _holds(rule: dict, tags: dict[str, str], run: dg.DagsterRun) -> bool:
+    """Whether `run` takes a slot of `rule` that a run of `tags` would take too."""
+    key, value = rule["key"], rule.get("value")
+    if key not in run.tags:
+        return False
+    return value is None or run.tags[key] == tags[key]  # a per-unique-value or an exact-value rule: same value
+
+
+def full_limits(instance: dg.DagsterInstance, tags: dict[str, str]) -> list[tuple[str, int, list[str]]]:
+    """Each tag limit a run of `tags` would go past now: (tag=value, limit, ids of the runs holding it)."""
+    rules = [r for r in tag_limits(instance) if _applies(r, tags)]
+    if not rules:
+        return []
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS))
+    full = []
+    for rule in rules:
+        holders = [run.run_id for run in runs if _holds(rule, tags, run)]
+        if len(holders) >= int(rule["limit"]):
+            full.append((f"{rule['key']}={tags[rule['key']]}", int(rule["limit"]), holders))
+    return full

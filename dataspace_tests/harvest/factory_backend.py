@@ -54,6 +54,13 @@ class FactoryBackend(BaseBackend):
         remote_id = item.remote_id
         if self.config.get("delay"):  # a slow remote: seconds per dataset
             time.sleep(float(self.config["delay"]))
+        if self.config.get("hold_until"):  # a remote that answers once a file exists (at most a minute)
+            from pathlib import Path
+
+            for _ in range(1200):
+                if Path(self.config["hold_until"]).exists():
+                    break
+                time.sleep(0.05)
         if remote_id in self.config.get("crash", []):
             raise RuntimeError(f"boom on {remote_id}")
         if remote_id in self.config.get("invalid", []):
