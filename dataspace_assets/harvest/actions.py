@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlparse
+
+from typing import TYPE_CHECKING
 
 from croniter import croniter
 
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest.backends import get_backend
-from dataspace_assets.harvest.catalog import Catalog, HarvestSource, new_id, source_domain, utcnow
+from dataspace_assets.harvest.catalog import Catalog, HarvestJob, HarvestSource, new_id, source_domain, utcnow
 from dataspace_assets.harvest.catalog.clean import json_problems
 from dataspace_assets.harvest.catalog.entities import VALIDATION_STATES
 from dataspace_assets.net.http import url_problem
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 FREQUENCIES = ("manual", "monthly", "weekly", "daily")
 DEFAULT_SCHEDULE = "0 0 * * *"
@@ -228,6 +233,25 @@ def purge_jobs(catalog: Catalog, days: int = JOBS_RETENTION_DAYS) -> int:
     if not isinstance(days, int) or days < 1:
         raise DataspaceError(f"purge: the job retention must be 1 day or more, got {days!r}")
     return catalog.delete_jobs_before(utcnow() - timedelta(days=days))
+
+
+def get_job(catalog: Catalog, instance: dg.DagsterInstance | None, job_id: str) -> HarvestJob:
+    """The job with this id; a clear error saying whether it was purged (the UI may still name it) or never existed."""
+    from dataspace_assets.harvest.admin import job_in_event_log
+
+    job = catalog.get_job(job_id)
+    if job is not None:
+        return job
+    record = job_in_event_log(instance, job_id) if instance is not None else None
+    if record is None:
+        raise DataspaceError(f"harvest job {job_id} not found")
+    when = datetime.fromtimestamp(record.timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    partition = record.partition_key or "?"
+    raise DataspaceError(
+        f"harvest job {job_id} was purged (`dataspace harvest purge` removes jobs past retention and the jobs of "
+        f"purged sources); the Dagster UI still shows its materialization of catalog/harvest [{partition}] of "
+        f"{when}: `dataspace harvest jobs {partition}` lists the jobs kept"
+    )
 
 
 MAX_ATTACH_BYTES = 64 * 1024 * 1024

@@ -7,6 +7,7 @@ import dagster as dg
 from dataspace_assets.harvest.catalog import Catalog, HarvestJob, HarvestSource
 
 SOURCES_ASSET_KEY = dg.AssetKey(["catalog", "sources"])
+HARVEST_KEY = dg.AssetKey(["catalog", "harvest"])  # harvest/assets.py's HARVEST_ASSET_KEY (it imports this module)
 PROBLEMS_CAP = 50  # failed and skipped items shown per materialization (the CLI shows them all)
 CHECK_JOB_STATUS = "harvest_job_status"
 CHECK_FAILED_ITEMS = "harvest_failed_items"
@@ -20,6 +21,7 @@ SOURCE_COLUMNS = [
     dg.TableColumn("schedule", "string"),
     dg.TableColumn("last_job", "string", description="status of the latest job"),
     dg.TableColumn("last_job_date", "string"),
+    dg.TableColumn("last_job_id", "string", description="`dataspace harvest job <id>` (a latest job is never purged)"),
     dg.TableColumn("done", "int"),
     dg.TableColumn("failed", "int"),
     dg.TableColumn("skipped", "int"),
@@ -52,6 +54,7 @@ def _source_row(source: HarvestSource, job: HarvestJob | None) -> dg.TableRecord
             "schedule": source.schedule or "not scheduled",
             "last_job": job.status if job else "never run",
             "last_job_date": job.created.strftime("%Y-%m-%d %H:%M:%S UTC") if job else "",
+            "last_job_id": job.id if job else "",
             "done": counts.get("done", 0),
             "failed": counts.get("failed", 0),
             "skipped": counts.get("skipped", 0),
@@ -79,6 +82,27 @@ def sources_metadata(catalog: Catalog) -> dict[str, dg.MetadataValue]:
 def sources_observation(catalog: Catalog) -> dg.AssetObservation:
     """An observation of `catalog/sources` as the catalogue holds them now."""
     return dg.AssetObservation(asset_key=SOURCES_ASSET_KEY, metadata=sources_metadata(catalog))
+
+
+def report_sources(catalog: Catalog, instance: dg.DagsterInstance) -> None:
+    """Record `catalog/sources` as it is now (after a delete or a purge the UI must not list what is gone)."""
+    instance.report_runless_asset_event(sources_observation(catalog))
+
+
+def job_in_event_log(instance: dg.DagsterInstance, job_id: str) -> dg.EventLogRecord | None:
+    """The `catalog/harvest` materialization that recorded this job, newest first, or None (never recorded)."""
+    cursor = None
+    while True:
+        result = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=HARVEST_KEY), limit=500, cursor=cursor, ascending=False
+        )
+        for record in result.records:
+            value = record.asset_materialization.metadata.get("job_id") if record.asset_materialization else None
+            if getattr(value, "value", value) == job_id:
+                return record
+        if not result.has_more:
+            return None
+        cursor = result.cursor
 
 
 def problems_table(catalog: Catalog, job_id: str, cap: int = PROBLEMS_CAP) -> dg.MetadataValue:

@@ -166,12 +166,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     """Soft-delete a harvest source."""
-    from dataspace_assets.harvest import actions
+    from dataspace_assets.harvest import actions, admin
     from dataspace_assets.harvest.sources_config import sync_partitions
 
     catalog = _catalog(args)
     source = actions.delete_source(catalog, args.identifier)
     sync_partitions(_instance(args), catalog)
+    admin.report_sources(catalog, _instance(args))  # the UI's admin list no longer shows it
     print(f"deleted harvest source {source.slug} (run `dataspace harvest purge` to remove it for good)")
     return 0
 
@@ -340,13 +341,15 @@ def _unschedule(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     """Remove the deleted sources for good (archiving their datasets) and jobs past retention."""
-    from dataspace_assets.harvest import actions
+    from dataspace_assets.harvest import actions, admin
     from dataspace_assets.harvest.sources_config import sync_partitions
 
     catalog = _catalog(args)
     purged = actions.purge_sources(catalog)
     sync_partitions(_instance(args), catalog)
     old_jobs = actions.purge_jobs(catalog, args.days)
+    # The admin list in the UI drops the purged sources and names each source's surviving latest job.
+    admin.report_sources(catalog, _instance(args))
     print(f"purged {len(purged)} source(s) and {old_jobs} job(s) older than {args.days} days")
     return 0
 
@@ -443,10 +446,10 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _job(args: argparse.Namespace) -> int:
     """One job with its errors and items (optionally of one status)."""
+    from dataspace_assets.harvest import actions
+
     catalog = _catalog(args)
-    job = catalog.get_job(args.job_id)
-    if job is None:
-        raise DataspaceError(f"harvest job {args.job_id} not found")
+    job = actions.get_job(catalog, _instance(args), args.job_id)  # a purged job is named as such
     items = catalog.get_items(job.id, status=args.status)
     if args.json:
         _print_json({**job.to_json(), "items": [i.to_json() for i in items]})

@@ -275,6 +275,44 @@ def test_purge_never_deletes_a_source_latest_job(cli, tmp_settings: Settings) ->
     assert [j.id for j in catalog.list_jobs(source.id)] == [newest.id]
 
 
+def test_after_a_purge_the_ui_names_no_purged_job(cli, tmp_settings: Settings) -> None:
+    """The admin list is recorded again without purged sources; a purged job id is answered as purged."""
+    from datetime import timedelta
+
+    from dataspace_assets.harvest.admin import SOURCES_ASSET_KEY
+    from dataspace_assets.harvest.catalog import utcnow
+
+    for name, url in (("Alpha", "http://a.test/"), ("Beta", "http://b.test/")):
+        cli("create", "factory", url, name, "--config", '{"count": 1}')
+        cli("validate", name.lower(), "--no-launch")
+    cli("run", "alpha")
+    cli("run", "alpha")
+    cli("run", "beta")
+    catalog = _catalog(tmp_settings)
+    alpha, beta = catalog.get_source("alpha"), catalog.get_source("beta")
+    older, newest = sorted(catalog.list_jobs(alpha.id), key=lambda j: j.created)
+    beta_job = catalog.list_jobs(beta.id)[0]
+    catalog.update_job(older.id, created=utcnow() - timedelta(days=30))
+    assert cli("delete", "beta")[0] == 0
+    code, out, _ = cli("purge", "--days", "1")
+    assert out.strip() == "purged 1 source(s) and 1 job(s) older than 1 days"
+
+    instance = get_instance(tmp_settings)
+    latest = instance.fetch_observations(SOURCES_ASSET_KEY, limit=1).records[0].asset_observation
+    rows = [row.data for row in latest.metadata["sources"].value.records]
+    assert [(r["slug"], r["last_job_id"]) for r in rows] == [("alpha", newest.id)]
+    assert latest.metadata["sources_total"].value == 1
+
+    for purged, partition in ((older.id, "alpha"), (beta_job.id, "beta")):
+        code, _, err = cli("job", purged)
+        assert code == 1
+        assert f"harvest job {purged} was purged" in err and f"catalog/harvest [{partition}]" in err, err
+        assert "Traceback" not in err
+    code, _, err = cli("job", "0" * 32)
+    assert code == 1 and f"harvest job {'0' * 32} not found" in err
+    assert cli("job", newest.id)[0] == 0
+
+
 @pytest.mark.parametrize("limit", ["0", "-1", "9223372036854775808"])
 def test_jobs_limit_is_bounded(cli, capsys: pytest.CaptureFixture, limit: str) -> None:
     with pytest.raises(SystemExit) as exit_:
