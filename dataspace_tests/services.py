@@ -382,30 +382,36 @@ class DagsterWebserver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90.0) -> DagsterWebserver:
-        import requests
+    name = "dagster-webserver"
 
+    def command(self) -> list[str]:
+        """The command line that serves the UI on 127.0.0.1:port."""
         binary = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin" / "dagster-webserver"
         if not binary.exists():
             binary = PROJECT_ROOT / ".venv" / "bin" / "dagster-webserver"
+        return [str(binary), "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)]
+
+    def start(self, timeout: float = 90.0) -> DagsterWebserver:
+        import requests
+
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         # A new session (process group) so TERM reaches the webserver and its code server alike.
         self.process = subprocess.Popen(
-            [str(binary), "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)],
+            self.command(),
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"dagster-webserver exited: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
             try:
                 if requests.get(f"{self.url}/server_info", timeout=1).ok:
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"dagster-webserver did not answer in {timeout} s: {self.log.read_text()[-2000:]}")
+        raise RuntimeError(f"{self.name} did not answer in {timeout} s: {self.log.read_text()[-2000:]}")
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         import requests
@@ -420,6 +426,34 @@ class DagsterWebserver:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, timeout=20)
+
+
+class DgDev(DagsterWebserver):
+    """`dg dev` in the project (webserver, daemon and code server), in its own process group, stopped by PGID."""
+
+    name = "dg dev"
+
+    def command(self) -> list[str]:
+        dg = PROJECT_ROOT / ".venv" / "bin" / "dg"
+        return [str(dg), "dev", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """TERM to the group, then wait until every process of it is gone; False when some needed a KILL."""
+        if self.process is None:
+            return True
+        stop_process(self.process, timeout=20)  # the leader (dg) first: it stops its children in turn
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.2)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+        return False
 
 
 # --------------------------------------------------------------------------- Celery worker
@@ -462,3 +496,31 @@ class CeleryWorker:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, timeout=20)
+
+
+class DgDev(DagsterWebserver):
+    """`dg dev` in the project (webserver, daemon and code server), in its own process group, stopped by PGID."""
+
+    name = "dg dev"
+
+    def command(self) -> list[str]:
+        dg = PROJECT_ROOT / ".venv" / "bin" / "dg"
+        return [str(dg), "dev", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """TERM to the group, then wait until every process of it is gone; False when some needed a KILL."""
+        if self.process is None:
+            return True
+        stop_process(self.process, timeout=20)  # the leader (dg) first: it stops its children in turn
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.2)
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return True
+        return False
