@@ -36,9 +36,20 @@ def check_cron(cron: str, where: str = "schedule") -> str:
 
 
 def check_source_fields(
-    *, backend: str, url: str, name: str, config: dict | None, frequency: str = "manual", where: str = "harvest source"
+    *,
+    backend: str,
+    url: str,
+    name: str,
+    config: dict | None,
+    frequency: str = "manual",
+    where: str = "harvest source",
+    config_where: str | None = None,
 ) -> dict:
-    """Validate what a source is made of; return its config (spec 1.1 checks)."""
+    """Validate what a source is made of; return its config (spec 1.1 checks).
+
+    `where` names the source in messages (a TOML entry), `config_where` its config (`<entry>.config`, `--config`).
+    """
+    config_where = config_where or where
     if not (name or "").strip():
         raise DataspaceError(f"{where}: a name is required")
     if len(name) > 255:
@@ -66,14 +77,14 @@ def check_source_fields(
     config = dict(config or {})
     unstorable = json_problems(config)  # NaN, Infinity, NUL, lone surrogates: no database stores them alike
     if unstorable:
-        raise DataspaceError(f"{where}: {'; '.join(unstorable)}")
+        raise DataspaceError(f"{config_where}: {'; '.join(unstorable)}")
     try:
         errors = backend_cls.validate_config(config)
     except (TypeError, ValueError, AttributeError, KeyError) as exc:
         # A config of the wrong shape (e.g. a filter key that is a list) must be an error, not a traceback.
-        raise DataspaceError(f"{where}: invalid config ({type(exc).__name__}: {exc})") from None
+        raise DataspaceError(f"{config_where}: invalid config ({type(exc).__name__}: {exc})") from None
     if errors:
-        raise DataspaceError(f"{where}: {'; '.join(errors)}")
+        raise DataspaceError(f"{config_where}: {'; '.join(errors)}")
     return config
 
 
@@ -94,9 +105,12 @@ def create_source(
     validation_state: str = "pending",
     slug: str | None = None,
     declared_in: str | None = None,
+    config_where: str | None = None,
 ) -> HarvestSource:
-    """Create a source, pending validation unless told otherwise."""
-    config = check_source_fields(backend=backend, url=url, name=name, config=config, frequency=frequency)
+    """Create a source, pending validation unless told otherwise (`config_where` names the config in messages)."""
+    config = check_source_fields(
+        backend=backend, url=url, name=name, config=config, frequency=frequency, config_where=config_where
+    )
     if validation_state not in VALIDATION_STATES:
         raise DataspaceError(f'unknown validation state "{validation_state}" (expected one of {", ".join(VALIDATION_STATES)})')
     source = HarvestSource(

@@ -140,6 +140,7 @@ def _create(args: argparse.Namespace) -> int:
         owner=args.owner,
         organization=args.org,
         config=_parse_config(args.config),
+        config_where="--config",
     )
     print(f"created harvest source {source.name} [{source.slug}] id={source.id}")
     print(f"  backend: {source.backend}  url: {source.url}  frequency: {source.frequency}")
@@ -396,7 +397,8 @@ def _preview(args: argparse.Namespace) -> int:
         if not (args.url and args.backend):
             raise DataspaceError("preview needs a source ID, or --url URL and --backend NAME")
         report = engine.preview_job(
-            catalog, backend=args.backend, url=args.url, name=args.name or args.url, config=_parse_config(args.config)
+            catalog, backend=args.backend, url=args.url, name=args.name or args.url, config=_parse_config(args.config),
+            config_where="--config",
         )
     if args.json:
         from dataclasses import asdict

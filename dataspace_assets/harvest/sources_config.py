@@ -184,6 +184,7 @@ def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> lis
             config=entry.fields["config"],
             frequency=entry.fields["frequency"],
             where=entry.where,
+            config_where=f"{entry.where}.config",
         )
         schedule = entry.fields["schedule"]
         if schedule:
@@ -296,6 +297,7 @@ def check_declared_sources(configs_dir: Path) -> list[str]:
                 config=entry.fields["config"],
                 frequency=entry.fields["frequency"],
                 where=entry.where,
+                config_where=f"{entry.where}.config",
             )
             if entry.fields["schedule"]:
                 actions.check_cron(entry.fields["schedule"], where=f"{entry.where}.schedule")

@@ -116,7 +116,7 @@ def test_bad_declarations_name_the_file_and_key(tmp_settings: Settings, text: st
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nschedule = 'daily'\n",
          'invalid {file}: sources[0].schedule "daily": expected a cron expression like "0 0 * * *"'),
         ("[[sources]]\nname = 'x'\nbackend = 'factory'\nurl = 'http://x.test'\nconfig = { features = { zzz = true } }\n",
-         '{file}: sources[0]: Unknown feature key "zzz" for "factory" backend'),
+         '{file}: sources[0].config: Unknown feature key "zzz" for "factory" backend'),
     ],
 )
 def test_bad_sources_are_refused_and_nothing_is_stored(

@@ -293,6 +293,9 @@ class BaseBackend:
                 if not isinstance(entry, dict) or "key" not in entry or "value" not in entry:
                     errors.append(f'Each {what} of "{section}" needs a "key" and a "value"')
                     continue
+                if not isinstance(entry["key"], str):
+                    errors.append(f'Each {what} of "{section}" needs a text "key" (got {entry["key"]!r})')
+                    continue
                 spec = by_key.get(entry["key"])
                 if spec is None:
                     errors.append(f'Unknown {what} key "{entry["key"]}" for "{cls.name}" backend')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataspace_assets.harvest.backends.pool import check_concurrency
+from dataspace_assets.net.http import http_config_errors
 
 # Top-level config keys every API backend accepts: the HTTP client's options, with their types.
 HTTP_KEYS: dict[str, type | tuple[type, ...]] = {
@@ -29,6 +30,9 @@ def check_config_keys(config: dict, backend: str, keys: dict[str, type | tuple[t
             errors.append(f'Config key "{key}" of "{backend}" backend must be above 0')
         elif key in ("retries", "retry_backoff") and value < 0:
             errors.append(f'Config key "{key}" of "{backend}" backend must be 0 or more')
+    # The bounds the HTTP client applies (timeout, retries, max_bytes ...), for the keys whose type and sign were right.
+    flagged = {key for key in keys if any(f'"{key}"' in e for e in errors)}
+    errors += http_config_errors({k: v for k, v in config.items() if k in keys and k not in flagged})
     return errors + check_concurrency(config, backend)
 
 
