@@ -128,6 +128,46 @@ def test_head_and_byte_ranges(server) -> None:
     assert (several.status, several.body) == (200, whole)
 
 
+class RangeFile(io.RawIOBase):
+    """A remote file read only through `Range` requests, as an HTTP Parquet reader reads one."""
+
+    def __init__(self, server, path: str, size: int) -> None:
+        self.server, self.path, self.size, self.position, self.fetched = server, path, size, 0, 0
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = {0: 0, 1: self.position, 2: self.size}[whence] + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        if self.position >= self.size or not len(buffer):
+            return 0
+        last = min(self.position + len(buffer), self.size) - 1
+        answer = self.server.request("GET", self.path, headers={"Range": f"bytes={self.position}-{last}"})
+        assert answer.status == 206
+        buffer[: len(answer.body)] = answer.body
+        self.position += len(answer.body)
+        self.fetched += len(answer.body)
+        return len(answer.body)
+
+
+def test_a_parquet_reader_reads_a_file_through_byte_ranges(server) -> None:
+    entry = next(f for f in server.get("/parquet/city_feed/").json()["files"] if f["level"] == "1w")
+    remote = RangeFile(server, entry["path"], entry["byte_size"])
+    parquet = pq.ParquetFile(remote)
+    assert parquet.metadata.num_rows == entry["rows"]
+    assert parquet.read(columns=["delay"]).column("delay").to_pylist() == pq.read_table(
+        io.BytesIO(server.get(entry["path"]).body)).column("delay").to_pylist()
+
+
 @pytest.mark.parametrize(
     ("size", "header", "expected"),
     [(100, None, None), (100, "bytes=0-9", (0, 10)), (100, "bytes=90-", (90, 10)), (100, "bytes=-5", (95, 5)),
