@@ -272,3 +272,23 @@ def test_files_stream_from_azure_blobs(azurite, configs, tmp_settings) -> None:
             assert srv.get(f"/parquet/city_feed/1h/{item.name}").status == 404
     finally:
         store.close()
+
+
+@pytest.mark.services
+def test_postgresql_index_on_read_only_connections(pg_url, configs, tmp_settings, monkeypatch) -> None:
+    from dataspace_assets.settings import load_settings
+
+    monkeypatch.setenv("DATASPACE_DATABASE_URL", pg_url)
+    settings = load_settings()
+    configs.toml("city.toml", TOML)
+    store = DataStore.from_settings(settings)
+    try:
+        _parquetize(store)
+        with running(build_app(settings)) as srv:  # its own read-only store on PostgreSQL
+            files = srv.get("/parquet/city_feed/").json()["files"]
+            assert len(files) == 5
+            answer = srv.get(files[-1]["path"])
+            assert answer.status == 200 and pq.read_table(io.BytesIO(answer.body)).num_rows == files[-1]["rows"]
+            assert srv.get("/parquet/city_later/").json()["files"] == []  # no table, none created
+    finally:
+        store.close()
