@@ -245,7 +245,8 @@ def test_openapi_lists_the_parquet_routes(server) -> None:
     paths = server.get("/openapi.json").json()["paths"]
     assert "/parquet/city_feed/" in paths and "/parquet/city_feed/{level}/{file}" in paths
     assert "/parquet/city_later/" in paths and "/parquet/city_plain/" not in paths
-    assert "application/vnd.apache.parquet" in paths["/parquet/city_feed/{level}/{file}"]["get"]["responses"]["200"]["content"]
+    answers = paths["/parquet/city_feed/{level}/{file}"]["get"]["responses"]
+    assert "application/vnd.apache.parquet" in answers["200"]["content"]
 
 
 @pytest.mark.services

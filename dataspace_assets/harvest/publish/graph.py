@@ -443,7 +443,9 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
     return out
 
 
-def _route_distribution(out: list[Triple], node, base_url: str, route: str, title: str, download: bool):  # noqa: ANN001, ANN202
+def _route_distribution(
+    out: list[Triple], node, base_url: str, route: str, title: str, download: bool  # noqa: ANN001
+) -> BlankNode:
     """A dcat:Distribution at one server route (also its download URL when it answers with the data itself)."""
     url = NamedNode(base_url.rstrip("/") + "/" + route.lstrip("/"))
     distribution = BlankNode()
@@ -456,10 +458,13 @@ def _route_distribution(out: list[Triple], node, base_url: str, route: str, titl
     return distribution
 
 
-def parquet_distribution_triples(out: list[Triple], node, base_url: str, title: str, item: PublishedFile) -> None:  # noqa: ANN001
+def parquet_distribution_triples(
+    out: list[Triple], node, base_url: str, title: str, item: PublishedFile  # noqa: ANN001
+) -> None:
     """One Parquet file: its download URL, IANA media type, EU file type, byte size and window."""
     keys = ", ".join(f"{k}={v}" for k, v in item.keys.items())
-    span = f"{item.start.astimezone(timezone.utc):%Y-%m-%dT%H:%M}Z to {item.end.astimezone(timezone.utc):%Y-%m-%dT%H:%M}Z"
+    start, end = (moment.astimezone(timezone.utc) for moment in (item.start, item.end))
+    span = f"{start:%Y-%m-%dT%H:%M}Z to {end:%Y-%m-%dT%H:%M}Z"
     label = f"{title}: Parquet, {item.level} window {span}" + (f" ({keys})" if keys else "")
     distribution = _route_distribution(out, node, base_url, item.route, label, True)
     out.append(Triple(distribution, DCT["format"], NamedNode(EU_FILE_TYPE + "PARQUET")))

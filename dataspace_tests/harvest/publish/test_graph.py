@@ -91,7 +91,9 @@ def test_a_component_publishes_each_parquet_file_as_a_distribution() -> None:
     assert hourly["downloadURL"].value == "http://a.test/parquet/feed/1h/a.parquet"
     assert hourly["format"].value == "http://publications.europa.eu/resource/authority/file-type/PARQUET"
     assert hourly["mediaType"].value == "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet"
-    assert (hourly["byteSize"].value, hourly["byteSize"].datatype.value.rsplit("#")[-1]) == ("1234", "nonNegativeInteger")
+    size = hourly["byteSize"]
+    assert (size.value, size.datatype.value.rsplit("#")[-1]) == ("1234", "nonNegativeInteger")
     period = by_node[hourly["temporal"]]
-    assert (period["startDate"].value, period["endDate"].value) == ("2026-03-02T10:00:00+00:00", "2026-03-02T11:00:00+00:00")
+    assert period["startDate"].value == "2026-03-02T10:00:00+00:00"
+    assert period["endDate"].value == "2026-03-02T11:00:00+00:00"
     assert "line=7" in distributions["http://a.test/parquet/feed/1w/b.parquet"]["title"].value
