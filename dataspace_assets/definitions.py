@@ -15,6 +15,7 @@ def published_components(settings: Settings) -> list[PublishedComponent]:
     """What `catalog/dcat` publishes of the data space: its collectors, harvesters and DeltaTwin outputs."""
     from dataspace_assets.dataspace.config import dataspace_folder, load_config
     from dataspace_assets.dataspace.schedules import Daily
+    from dataspace_assets.dataspace.server import parquet_route
     from dataspace_assets.deltatwin.validate import validate_folder
 
     config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
@@ -32,6 +33,9 @@ def published_components(settings: Settings) -> list[PublishedComponent]:
                 route=f"/{handler.full_name}" if handler else None,
                 latest_route=f"/{item.full_name.replace('_', '-')}/", index_table=item.full_name,
                 asset_key=("dataspace", item.full_name),
+                # PARQUETIZE: its files, listed at materialization time from its table, are below this route.
+                parquet_source=item.full_name if item.parquetize else None,
+                parquet_route=parquet_route(item.full_name) if item.parquetize else None,
                 derived_from=tuple(f"dataspace/{name}" for name in dict.fromkeys((
                     getattr(item, "source", None), *getattr(item, "dependencies", ()),
                     *getattr(item, "optional_dependencies", ()))) if name and name != item.full_name),
@@ -72,10 +76,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 
 def with_published_catalogue(defs: dg.Definitions, settings: Settings) -> dg.Definitions:
-    """Add `catalog/dcat`, depending on the assets of the components it publishes that the location defines."""
+    """Add `catalog/dcat`, depending on the assets of the components it publishes that the location defines
+    (and on their Parquet levels, whose files it lists)."""
     components = published_components(settings)
-    defined = defs.resolve_asset_graph().get_all_asset_keys()
+    graph = defs.resolve_asset_graph()
+    defined = graph.get_all_asset_keys()
     deps = [key for key in (dg.AssetKey(list(c.asset_key)) for c in components) if key in defined]
+    parquetized = {c.parquet_source for c in components if c.parquet_source}
+    for key in sorted(defined, key=lambda k: k.to_user_string()):
+        metadata = graph.get(key).metadata
+        source = metadata.get("dataspace/source_component")
+        if metadata.get("dataspace/component") == "parquetize" and getattr(source, "value", source) in parquetized:
+            deps.append(key)
     return dg.Definitions.merge(defs, publish_defs(settings, components, deps))
 
 

@@ -4,20 +4,27 @@ Routes:
 * `GET /<handler full name>?<QUERY_PARAMETERS>`: the handler's answer, typed by its DATA_TYPE;
 * `GET /<component-name-with-dashes>/?timestamp=ISO`: the newest item of a collector or harvester strictly
   before the timestamp (default now), with its stored content type (the v0.0.2 route);
+* `GET /parquet/<component>/[?level=L]`: the Parquet files of a component with PARQUETIZE, as JSON;
+* `GET /parquet/<component>/<level>/<file>.parquet`: one of them, streamed from the blob store (single byte
+  ranges answered with 206);
 * `GET /openapi.json`;
 * any extra routes another pillar passes in (`build_app(..., extra_routes=...)`).
 
 Every request, whatever its method or path, first meets the allow-list (403), then the method check (only
-GET and HEAD, else 405). Nothing is served from disk. Every error is a small JSON body.
+GET and HEAD, else 405). Nothing is served from disk by its name: a Parquet file is looked up in its
+component's `<name>_parquetize` table, so any other name (or a path with `..`) is a 404. Every error is a
+small JSON body.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import ipaddress
 import json
 import logging
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -28,11 +35,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dataspace_assets.dataspace.config import DataspaceConfig, dataspace_folder, load_config
+from dataspace_assets.dataspace.config import ComponentConfig, DataspaceConfig, dataspace_folder, load_config
 from dataspace_assets.dataspace.handlers import (
     BadParameter,
     HandlerRuntime,
@@ -43,6 +50,8 @@ from dataspace_assets.dataspace.handlers import (
 )
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.settings import Settings
+from dataspace_assets.storage.parquet import MEDIA_TYPE as PARQUET_TYPE
+from dataspace_assets.storage.parquet import ParquetFile, ParquetIndex
 from dataspace_assets.storage.reader import BlobCache, DataReader, read_only_store
 from dataspace_assets.storage.store import DataStore
 
@@ -213,8 +222,142 @@ def latest_endpoint(name: str, reader: DataReader):
     return endpoint
 
 
+# --------------------------------------------------------------------------- Parquet files
+
+PARQUET_PREFIX = "/parquet"
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parquet_route(component: str) -> str:
+    """The route listing a component's Parquet files (its files are below it: `<level>/<name>`)."""
+    return f"{PARQUET_PREFIX}/{component}/"
+
+
+def parquet_file_route(component: str, item: ParquetFile) -> str:
+    """The route of one Parquet file: stable for its (level, window, keys)."""
+    return parquet_route(component) + item.path
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+    """(start, length) of a single `Range: bytes=` request; None: serve it whole; False: unsatisfiable."""
+    match = _RANGE.match((header or "").strip())
+    if not match or not any(match.groups()):  # absent, several ranges or another unit: the whole file
+        return None
+    first, last = match.groups()
+    if not first:  # the last N bytes
+        suffix = int(last)
+        return (max(size - suffix, 0), min(suffix, size)) if suffix > 0 and size > 0 else False
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return False
+    return start, end - start + 1
+
+
+def _file_entry(component: str, item: ParquetFile, base: str) -> dict[str, Any]:
+    route = parquet_file_route(component, item)
+    return {
+        "name": item.name,
+        "level": item.level,
+        "start": item.start.isoformat(),
+        "end": item.end.isoformat(),
+        "keys": item.keys,
+        "rows": item.rows,
+        "snapshots": item.count,
+        "byte_size": item.compressed_size,
+        "schema": item.schema,
+        "path": route,
+        "url": base + route,
+    }
+
+
+class ParquetRoutes:
+    """The Parquet files of the components with PARQUETIZE, read through the (read-only) store."""
+
+    def __init__(self, store: DataStore, components: Sequence[ComponentConfig]) -> None:
+        from dataspace_assets.dataspace.parquetize.plan import parse_plan
+
+        self.store = store
+        self.levels = {
+            c.full_name: [level.label for level in parse_plan(c.parquetize).levels] for c in components if c.parquetize
+        }
+        self.indexes = {name: ParquetIndex(store.engine, name, create=False) for name in self.levels}
+
+    def listing(self, request: Request) -> Response:
+        """Every recorded file of a component (of one level with `?level=`), oldest window first."""
+        name = request.path_params["component"]
+        if name not in self.indexes:
+            return _json_error(404, f"no component with Parquet files named {name!r}")
+        level = request.query_params.get("level")
+        if level is not None and level not in self.levels[name]:
+            return _json_error(400, f"query parameter 'level' must be one of {', '.join(self.levels[name])}, "
+                                    f"got {level!r}", parameter="level")
+        try:
+            files = self.indexes[name].files(level)
+        except Exception:  # a storage failure: logged, answered with an id only
+            return _storage_error(f"listing the Parquet files of {name}")
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({
+            "component": name,
+            "media_type": PARQUET_TYPE,
+            "levels": self.levels[name],
+            "files": [_file_entry(name, item, base) for item in files],
+        })
+
+    def file(self, request: Request) -> Response:
+        """One recorded file's bytes (a single byte range when asked), streamed from the blob store."""
+        name, level, file_name = (request.path_params[k] for k in ("component", "level", "file"))
+        if name not in self.indexes or level not in self.levels[name]:
+            return _json_error(404, "not found")
+        try:
+            item = self.indexes[name].named(level, file_name)
+        except Exception:
+            return _storage_error(f"looking up {name} {level}/{file_name}")
+        if item is None:
+            return _json_error(404, f"no {level} Parquet file of {name} named {file_name!r}")
+        wanted = byte_range(request.headers.get("range"), item.compressed_size)
+        if wanted is False:
+            return _json_error(416, "range not satisfiable", size=item.compressed_size)
+        start, length = wanted or (0, None)
+        try:
+            download = self.store.blobs.download(item.location, start, length)
+        except DataspaceError:  # replaced by a roll-up or a re-run since it was looked up
+            LOG.warning("Parquet file %s of %s is recorded but its blob is missing", file_name, name)
+            return _json_error(404, f"the {level} Parquet file {file_name!r} of {name} is no longer stored")
+        except Exception:
+            return _storage_error(f"reading {name} {level}/{file_name}")
+        headers = {
+            "content-length": str(download.length),
+            "accept-ranges": "bytes",
+            "etag": '"' + hashlib.sha256(item.location.encode()).hexdigest()[:32] + '"',  # blobs never change
+            "content-disposition": f'attachment; filename="{item.name}"',
+        }
+        status = 200
+        if wanted:
+            status = 206
+            headers["content-range"] = f"bytes {download.start}-{download.start + download.length - 1}/{download.size}"
+        if request.method == "HEAD":
+            download.close()
+            return Response(b"", status_code=status, headers=headers, media_type=PARQUET_TYPE)
+        return StreamingResponse(download.chunks, status_code=status, headers=headers, media_type=PARQUET_TYPE)
+
+    def routes(self) -> list[BaseRoute]:
+        """The listing and file routes (GET; HEAD comes with them)."""
+        return [
+            Route(PARQUET_PREFIX + "/{component}/", self.listing, methods=["GET"], name="parquet_files"),
+            Route(PARQUET_PREFIX + "/{component}/{level}/{file:path}", self.file, methods=["GET"], name="parquet_file"),
+        ]
+
+
+def _storage_error(what: str) -> Response:
+    error_id = uuid.uuid4().hex[:12]
+    LOG.exception("%s failed (error id %s)", what, error_id)
+    return _json_error(500, "reading the store failed", error_id=error_id)
+
+
 _OPENAPI_TYPES = {"int": "integer", "float": "number", "str": "string", "bool": "boolean"}
-_ERROR_RESPONSE = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_JSON_RESPONSE = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_ERROR_RESPONSE = _JSON_RESPONSE
 
 
 def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig) -> dict[str, Any]:
@@ -253,6 +396,35 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
                     "200": {"description": "the stored bytes", "content": {component.content_type: {}}},
                     "400": {"description": "a bad timestamp", **_ERROR_RESPONSE},
                     "404": {"description": "no item before the timestamp", **_ERROR_RESPONSE},
+                },
+            }
+        }
+    for component in [c for c in [*config.collectors, *config.harvesters] if c.parquetize]:
+        route = parquet_route(component.full_name)
+        paths[route] = {
+            "get": {
+                "operationId": f"parquet_files_{component.full_name}",
+                "summary": f"Parquet files of {component.kind} {component.full_name}",
+                "tags": [component.group],
+                "parameters": [{"name": "level", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "the recorded files, oldest window first", **_JSON_RESPONSE},
+                    "400": {"description": "an unknown level", **_ERROR_RESPONSE},
+                },
+            }
+        }
+        paths[route + "{level}/{file}"] = {
+            "get": {
+                "operationId": f"parquet_file_{component.full_name}",
+                "summary": f"One Parquet file of {component.full_name} (byte ranges supported)",
+                "tags": [component.group],
+                "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                               for n in ("level", "file")],
+                "responses": {
+                    "200": {"description": "the file", "content": {PARQUET_TYPE: {}}},
+                    "206": {"description": "the requested byte range", "content": {PARQUET_TYPE: {}}},
+                    "404": {"description": "no such file", **_ERROR_RESPONSE},
+                    "416": {"description": "a range past the end of the file", **_ERROR_RESPONSE},
                 },
             }
         }
@@ -307,6 +479,7 @@ def build_app(
             Route(f"/{dashed(component.full_name)}/", latest_endpoint(component.full_name, components),
                   methods=["GET"], name=f"latest_{component.full_name}")
         )
+    routes.extend(ParquetRoutes(store, [*config.collectors, *config.harvesters]).routes())
     document = openapi_document([r for r in runtimes if r.serves_http], config)
     routes.append(Route("/openapi.json", lambda request: JSONResponse(document), methods=["GET"]))
     routes.extend(extra_routes)

@@ -6,8 +6,11 @@ A blob is addressed by a *key* (`<name>/<YYYY-MM-DD_HH-MM-SS>-<suffix>`) when wr
 
 from __future__ import annotations
 
+import os
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,27 @@ def blob_key(name: str, date: datetime) -> str:
     """
     stamp = date.astimezone(UTC).strftime("%Y-%m-%d_%H-%M-%S")
     return f"{name}/{stamp}-{secrets.token_hex(4)}"
+
+
+CHUNK_SIZE = 1 << 20  # bytes per chunk a download yields
+
+
+@dataclass
+class Download:
+    """Part of a blob being read: its total size, the range served and the bytes, a chunk at a time."""
+
+    size: int  # the whole blob
+    start: int  # first byte served
+    length: int  # bytes served
+    chunks: Iterator[bytes]
+    close: Callable[[], None] = field(default=lambda: None)  # for a download not read to its end
+
+
+def clamp(size: int, offset: int, length: int | None) -> tuple[int, int]:
+    """(start, length) of a requested range inside a blob of `size` bytes."""
+    start = min(max(offset, 0), size)
+    end = size if length is None else min(size, start + max(length, 0))
+    return start, end - start
 
 
 class BlobStore(ABC):
@@ -51,6 +75,15 @@ class BlobStore(ABC):
     def location(self, key: str) -> str:
         """The location `write` returned (or would return) for `key`."""
         raise NotImplementedError
+
+    def download(self, location: str, offset: int = 0, length: int | None = None) -> Download:
+        """The bytes [offset, offset + length) of a blob, streamed (raises `DataspaceError` when missing).
+
+        The blob is found before this returns, so a server can answer 404 before it starts a response.
+        """
+        data = self.read(location)
+        start, size = clamp(len(data), offset, length)
+        return Download(len(data), start, size, iter([data[start : start + size]]))
 
     def listing(self, prefix: str = "") -> list[tuple[str, datetime]]:
         """Every (key, last modified in UTC) starting with `prefix`, sorted by key (the storage check)."""
@@ -91,6 +124,30 @@ class LocalBlobStore(BlobStore):
                 return handle.read()
         except FileNotFoundError as exc:
             raise DataspaceError(f"blob {location} is missing") from exc
+
+    def download(self, location: str, offset: int = 0, length: int | None = None) -> Download:
+        path = self._path(location).resolve()
+        if not path.is_relative_to(self.root):  # a location is ours only inside our folder
+            raise DataspaceError(f"blob {location} is not in {self.root}")
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 (closed by the generator)
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise DataspaceError(f"blob {location} is missing") from exc
+        total = os.fstat(handle.fileno()).st_size
+        start, size = clamp(total, offset, length)
+
+        def chunks() -> Iterator[bytes]:
+            with handle:
+                handle.seek(start)
+                left = size
+                while left > 0:
+                    chunk = handle.read(min(CHUNK_SIZE, left))
+                    if not chunk:
+                        return
+                    left -= len(chunk)
+                    yield chunk
+
+        return Download(total, start, size, chunks(), handle.close)
 
     def delete(self, location: str) -> None:
         self._path(location).unlink(missing_ok=True)
@@ -191,6 +248,23 @@ class AzureBlobStore(BlobStore):
             return self.container.download_blob(self._name(location)).readall()
         except ResourceNotFoundError as exc:
             raise DataspaceError(f"blob {location} is missing") from exc
+
+    def download(self, location: str, offset: int = 0, length: int | None = None) -> Download:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        name = self._name(location)
+        try:
+            total = self.container.get_blob_client(name).get_blob_properties().size
+            start, size = clamp(total, offset, length)
+            if size == 0:
+                return Download(total, start, 0, iter(()))
+            # The first request is made now (a missing blob fails here); the rest streams as it is read.
+            stream = self.container.download_blob(name, offset=start, length=size)
+        except ResourceNotFoundError as exc:
+            raise DataspaceError(f"blob {location} is missing") from exc
+        except HttpResponseError as exc:
+            raise DataspaceError(f"blob {location}: {exc.reason or exc.status_code}") from exc
+        return Download(total, start, size, iter(stream.chunks()))
 
     def delete(self, location: str) -> None:
         from azure.core.exceptions import ResourceNotFoundError

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -21,6 +22,8 @@ from dataspace_assets.errors import DataspaceError
 from dataspace_assets.storage.index import MAX_NAME_LENGTH, UTCDateTime, as_utc, check_name
 
 SUFFIX = "_parquetize"
+MEDIA_TYPE = "application/vnd.apache.parquet"  # IANA, registered 2024
+STAMP = "%Y-%m-%d_%H-%M-%S"
 
 
 def table_name(component: str) -> str:
@@ -51,6 +54,29 @@ class ParquetFile:
     compressed_size: int = 0  # bytes of the Parquet file
     schema: dict[str, str] = field(default_factory=dict)  # column -> Arrow type
     keys: dict[str, Any] = field(default_factory=dict)  # the key combination of a KEYS level, else {}
+
+    @property
+    def name(self) -> str:
+        """The file's public name, one per (level, window, keys): `<start>_to_<end>[_<key>=<value>].parquet`.
+
+        Unlike the blob key it has no random part, so a re-run window keeps its URL.
+        """
+        stamp = f"{as_utc(self.start):{STAMP}}_to_{as_utc(self.end):{STAMP}}"
+        keys = "".join(f"_{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in sorted(self.keys.items()))
+        return f"{stamp}{keys}.parquet"
+
+    @property
+    def path(self) -> str:
+        """Where the file is below its component's Parquet route: `<level>/<name>`."""
+        return f"{self.level}/{self.name}"
+
+
+def window_start_of(name: str) -> datetime | None:
+    """The window start a public file name begins with (None when it is not one)."""
+    try:
+        return datetime.strptime(name[: len("0000-00-00_00-00-00")], STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _table(name: str, metadata: sa.MetaData) -> sa.Table:
@@ -100,11 +126,18 @@ class ConcurrentChange(DataspaceError):
 class ParquetIndex:
     """Reads and swaps the recorded Parquet files of one component."""
 
-    def __init__(self, engine: sa.Engine, component: str) -> None:
+    def __init__(self, engine: sa.Engine, component: str, *, create: bool = True) -> None:
         self.engine = engine
         self.component = component
         self.table = _table(table_name(component), sa.MetaData())
-        self.table.create(engine, checkfirst=True)
+        # Readers (the handler server, the catalogue) pass create=False: their connections may be read-only,
+        # and a component that never wrote a file simply has none.
+        self._readonly = not create
+        if create:
+            self.table.create(engine, checkfirst=True)
+
+    def _exists(self, conn: sa.Connection) -> bool:
+        return not self._readonly or sa.inspect(conn).has_table(self.table.name)
 
     def files(
         self,
@@ -123,7 +156,17 @@ class ParquetIndex:
         if end is not None:
             query = query.where(t.c.start_date < as_utc(end))
         with self.engine.connect() as conn:
+            if not self._exists(conn):
+                return []
             return [_file(row) for row in conn.execute(query).mappings()]
+
+    def named(self, level: str, name: str) -> ParquetFile | None:
+        """The recorded file of a level whose public name, URL-decoded as a server reads a path, is `name`."""
+        start = window_start_of(name)
+        if start is None:
+            return None
+        found = self.files(level, start=start, end=start + timedelta(seconds=1))
+        return next((f for f in found if unquote(f.name) == name), None)
 
     def replace(self, new: Sequence[ParquetFile], *, remove: Iterable[ParquetFile] = ()) -> list[ParquetFile]:
         """Record `new` files and forget `remove` ones plus any file at the same (level, window, keys), atomically.

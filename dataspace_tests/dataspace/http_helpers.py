@@ -30,12 +30,15 @@ class Running:
     host: str
     port: int
 
-    def request(self, method: str, path: str, *, source: str | None = None) -> Answer:
+    def request(self, method: str, path: str, *, source: str | None = None,
+                headers: dict[str, str] | None = None) -> Answer:
         """One request with `path` sent byte for byte (no normalisation), optionally from a given local address."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30,
                                           source_address=(source, 0) if source else None)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
             conn.endheaders()
             response = conn.getresponse()
             body = response.read()

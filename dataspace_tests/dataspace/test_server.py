@@ -383,7 +383,7 @@ def test_the_example_handler_serves_the_example_data_as_the_readme_curls_it(proj
     assert main(["run", "--collectors", "example_air_quality", "--now"]) == 0
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     curl = [line for line in readme.splitlines() if line.startswith("curl ")]
-    assert len(curl) == 2
+    assert len(curl) == 3
     url = urlsplit(shlex.split(curl[0])[-1])
     assert (url.hostname, url.port) == ("127.0.0.1", 8888)
     with running(build_app(project_settings)) as srv:
@@ -405,3 +405,23 @@ def test_the_example_handler_serves_the_example_data_as_the_readme_curls_it(proj
         answer = srv.get(f"{catalogue.path}?{catalogue.query}")
         assert answer.status == 200 and answer.headers["content-type"].startswith("text/turtle")
         assert b"hydra:PartialCollectionView" in answer.body or b"PartialCollectionView" in answer.body
+    # The third: the collector's Parquet files, once a window of its simulated history is written.
+    from dataspace_assets.dataspace.parquetize.batches import Parquetizer
+    from dataspace_assets.dataspace.parquetize.plan import parse_plan
+    from dataspace_assets.dataspace.server import load_server_config
+
+    (collector,) = [c for c in load_server_config(project_settings).collectors if c.full_name == "example_air_quality"]
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    store = DataStore.from_settings(project_settings)
+    try:
+        written = Parquetizer(store, "example_air_quality", parse_plan(collector.parquetize)).batch(
+            hour, hour + timedelta(hours=1))
+    finally:
+        store.close()
+    assert written.rows > 0
+    listing = urlsplit(shlex.split(curl[2].split("#")[0])[-1])
+    with running(build_app(project_settings)) as srv:
+        files = srv.get(listing.path).json()["files"]
+        assert [(f["start"], f["rows"]) for f in files] == [(hour.isoformat(), written.rows)]
+        download = srv.get(urlsplit(files[0]["url"]).path)
+        assert download.status == 200 and download.body.startswith(b"PAR1")

@@ -162,3 +162,18 @@ def test_orphan_blobs_are_found_and_repaired_on_azure(azurite, tmp_path) -> None
     assert report.orphans == ["a_feed/2026-01-01_00-00-01-deadbeef"] and report.removed == 1
     assert not blobs.exists(orphan) and blobs.exists(kept.location)
     store.close()
+
+
+def test_download_streams_a_blob_or_a_byte_range(azurite) -> None:
+    blobs = AzureBlobStore(azurite.new_container(), connection_string=azurite.connection_string)
+    payload = bytes(range(256)) * 64
+    location = blobs.write("a_b/k", payload, "application/octet-stream")
+    whole = blobs.download(location)
+    assert (whole.size, whole.length, b"".join(whole.chunks)) == (len(payload), len(payload), payload)
+    part = blobs.download(location, 100, 50)
+    assert (part.start, part.length, b"".join(part.chunks)) == (100, 50, payload[100:150])
+    assert b"".join(blobs.download(location, len(payload) - 3, 10).chunks) == payload[-3:]
+    assert blobs.download(location, len(payload)).length == 0
+    with pytest.raises(DataspaceError, match="is missing"):
+        blobs.download(location + "-gone")
+    blobs.close()

@@ -73,3 +73,32 @@ def test_local_keys_filter_by_prefix(tmp_path) -> None:
     assert blobs.keys("a_b/") == ["a_b/1", "a_b/2"]
     assert blobs.keys() == ["a_b/1", "a_b/2", "a_c/1"]
     assert LocalBlobStore(tmp_path / "never").keys() == []
+
+
+def test_local_download_streams_a_blob_or_a_byte_range(tmp_path) -> None:
+    from dataspace_assets.storage import blobs as blobs_module
+
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    payload = bytes(range(256)) * 4096 * 3  # 3 MiB: several chunks
+    location = blobs.write("a_b/k", payload, "application/octet-stream")
+    whole = blobs.download(location)
+    chunks = list(whole.chunks)
+    assert (whole.size, whole.start, whole.length) == (len(payload), 0, len(payload))
+    assert len(chunks) == 3 and max(map(len, chunks)) == blobs_module.CHUNK_SIZE and b"".join(chunks) == payload
+    part = blobs.download(location, 10, 20)
+    assert (part.start, part.length, b"".join(part.chunks)) == (10, 20, payload[10:30])
+    tail = blobs.download(location, len(payload) - 5, 100)  # clamped to the end
+    assert b"".join(tail.chunks) == payload[-5:]
+    unread = blobs.download(location)
+    unread.close()  # a download not read (a HEAD) releases its file
+
+
+def test_local_download_refuses_a_location_outside_its_folder(tmp_path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("no")
+    for location in (secret.as_uri(), str(secret), "../secret.txt", "a/../../secret.txt"):
+        with pytest.raises(DataspaceError, match="is not in"):
+            blobs.download(location)
+    with pytest.raises(DataspaceError, match="is missing"):
+        blobs.download("a_b/never-written")

@@ -24,10 +24,10 @@ import pyarrow.parquet as pq
 from dataspace_assets.dataspace.parquetize.plan import Level, ParquetPlan, floor_window
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.storage.blobs import LocalBlobStore
+from dataspace_assets.storage.parquet import MEDIA_TYPE as PARQUET_TYPE
 from dataspace_assets.storage.parquet import ParquetFile, ParquetIndex, keys_text
 from dataspace_assets.storage.store import Data, DataStore
 
-PARQUET_TYPE = "application/vnd.apache.parquet"
 DATE_COLUMN = "date"
 READ_THREADS = 8  # blob reads overlap (Azure answers in milliseconds, not microseconds)
 

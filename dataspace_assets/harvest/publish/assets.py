@@ -8,10 +8,11 @@ import dagster as dg
 import sqlalchemy as sa
 
 from dataspace_assets.harvest.catalog import models as m
-from dataspace_assets.harvest.publish.components import KINDS, PublishedComponent
+from dataspace_assets.harvest.publish.components import KINDS, PublishedComponent, PublishedFile
 from dataspace_assets.harvest.publish.pages import DEFAULT_PAGE_SIZE, FORMATS, PageRequest, render_page
 from dataspace_assets.harvest.publish.store import PublicationStore, public_datasets
 from dataspace_assets.settings import Settings
+from dataspace_assets.storage.parquet import ParquetIndex
 from dataspace_assets.storage.store import DataStore
 
 DCAT_ASSET_KEY = dg.AssetKey(["catalog", "dcat"])
@@ -33,6 +34,23 @@ def with_item_dates(components: Sequence[PublishedComponent], data: DataStore) -
     return dated
 
 
+def with_parquet_files(components: Sequence[PublishedComponent], data: DataStore) -> list[PublishedComponent]:
+    """Each component with PARQUETIZE with the Parquet files its table records now (none before the first)."""
+    out = []
+    for component in components:
+        if not (component.parquet_source and component.parquet_route):
+            out.append(component)
+            continue
+        recorded = ParquetIndex(data.engine, component.parquet_source, create=False).files()
+        base = component.parquet_route.rstrip("/") + "/"
+        out.append(component.with_files(tuple(
+            PublishedFile(route=base + f.path, level=f.level, start=f.start, end=f.end, byte_size=f.compressed_size,
+                          rows=f.rows, keys={k: str(v) for k, v in f.keys.items()})
+            for f in recorded
+        )))
+    return out
+
+
 def catalogue_metadata(store: PublicationStore, components: Sequence[PublishedComponent]) -> dict[str, dg.MetadataValue]:
     """Counts per kind of published entry, and a preview of the first page."""
     counts = store.counts()
@@ -51,6 +69,7 @@ def catalogue_metadata(store: PublicationStore, components: Sequence[PublishedCo
         "dataservices": dg.MetadataValue.int(counts.dataservices),
         "resources": dg.MetadataValue.int(int(resources)),
         **{f"components_{kind.replace('-', '_')}s": dg.MetadataValue.int(by_kind.get(kind, 0)) for kind in KINDS},
+        "parquet_files": dg.MetadataValue.int(sum(len(c.parquet_files) for c in components)),
         "entries_total": dg.MetadataValue.int(counts.total),
         "pages": dg.MetadataValue.int(pages),
         "page_size": dg.MetadataValue.int(DEFAULT_PAGE_SIZE),
@@ -81,7 +100,7 @@ def build_catalog_asset(
         """Store the components with their item dates; the pages are then built from the database on request."""
         data = DataStore.from_settings(settings)
         try:
-            dated = with_item_dates(components, data)
+            dated = with_parquet_files(with_item_dates(components, data), data)
         finally:
             data.close()
         store = PublicationStore.from_url(settings.database_url)
@@ -92,11 +111,11 @@ def build_catalog_asset(
             store.close()
         context.log.info(
             f"catalogue: {metadata['datasets'].value} dataset(s), {metadata['dataservices'].value} dataservice(s), "
-            f"{len(dated)} component(s)"
+            f"{len(dated)} component(s), {metadata['parquet_files'].value} Parquet file(s)"
         )
         return dg.MaterializeResult(metadata=metadata)
 
     return catalog_dcat
 
 
-__all__ = ["DCAT_ASSET_KEY", "build_catalog_asset", "with_item_dates"]
+__all__ = ["DCAT_ASSET_KEY", "build_catalog_asset", "with_item_dates", "with_parquet_files"]

@@ -6,10 +6,34 @@ data-space TOML configs and the DeltaTwin manifests and hands them to `catalog/d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 KINDS = ("collector", "harvester", "twin-output")
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """One Parquet file of a component (a level's window), as it is published: one dcat:Distribution."""
+
+    route: str  # relative to the server root
+    level: str  # "1h", "1d", ...
+    start: datetime
+    end: datetime
+    byte_size: int
+    rows: int = 0
+    keys: dict[str, str] = field(default_factory=dict)  # the key combination of a split level
+
+    def payload(self) -> dict:
+        """As stored in the catalogue database (JSON)."""
+        return {**asdict(self), "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "PublishedFile":
+        """A stored file back."""
+        return cls(**{**payload, "start": datetime.fromisoformat(payload["start"]),
+                      "end": datetime.fromisoformat(payload["end"])})
 
 
 @dataclass(frozen=True)
@@ -26,7 +50,11 @@ class PublishedComponent:
     period_seconds: int | None = None  # the schedule's period, for dct:accrualPeriodicity (a day for daily)
     route: str | None = None  # the handler route, relative to the server root ("/example-air-quality/")
     latest_route: str | None = None  # the latest-item route
-    parquet_routes: tuple[str, ...] = ()  # Parquet files of the component, once they exist
+    # PARQUETIZE: the component whose `<name>_parquetize` table lists its files (read for `parquet_files` at
+    # materialization time, never published), and the route they are below (`<parquet_route><level>/<name>`).
+    parquet_source: str | None = None
+    parquet_route: str | None = None
+    parquet_files: tuple[PublishedFile, ...] = ()  # filled at materialization time
     index_table: str | None = None  # the SQL index table its items are in (read for the dates, never published)
     asset_key: tuple[str, ...] = ()  # the Dagster asset the catalogue depends on
     generated_by: str | None = None  # twin outputs: the twin whose run makes it
@@ -40,5 +68,9 @@ class PublishedComponent:
         """The same component with its temporal coverage."""
         return replace(self, first_item=first, last_item=last)
 
+    def with_files(self, files: tuple[PublishedFile, ...]) -> "PublishedComponent":
+        """The same component with its Parquet files."""
+        return replace(self, parquet_files=tuple(files))
 
-__all__ = ["KINDS", "PublishedComponent"]
+
+__all__ = ["KINDS", "PARQUET_MEDIA_TYPE", "PublishedComponent", "PublishedFile"]

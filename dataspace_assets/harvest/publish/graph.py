@@ -15,9 +15,9 @@ from urllib.parse import quote
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from dataspace_assets.harvest.dcat.frequency import DC_FREQ, DC_FREQUENCIES, EU_FREQ, EU_FREQUENCIES
-from dataspace_assets.harvest.dcat.mapping import INSPIRE_REASONS, is_valid_url
+from dataspace_assets.harvest.dcat.mapping import EU_FILE_TYPE, INSPIRE_REASONS, is_valid_url
 from dataspace_assets.harvest.dcat.tags import HVD_CATEGORIES, HVD_TAG, normalize_tag
-from dataspace_assets.harvest.publish.components import PublishedComponent
+from dataspace_assets.harvest.publish.components import PARQUET_MEDIA_TYPE, PublishedComponent, PublishedFile
 from dataspace_assets.harvest.publish.vocab import (
     ADMS,
     DCAT,
@@ -411,25 +411,18 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
     _temporal_triples(out, node, component.first_item, component.last_item)
     _add(out, node, DCT.modified, when(component.last_item))
     routes = [
-        (component.route, f"{component.title}: items", False, False),
-        (component.latest_route, f"{component.title}: latest item", True, False),
-        *((route, f"{component.title}: Parquet", True, True) for route in component.parquet_routes),
+        (component.route, f"{component.title}: items", False),
+        (component.latest_route, f"{component.title}: latest item", True),
     ]
-    for route, title, download, parquet in routes:
+    for route, title, download in routes:
         if not route:
             continue
-        url = NamedNode(base_url.rstrip("/") + "/" + route.lstrip("/"))
-        distribution = BlankNode()
-        out.append(Triple(node, DCAT.distribution, distribution))
-        out.append(Triple(distribution, RDF.type, DCAT.Distribution))
-        out.append(Triple(distribution, DCAT.accessURL, url))
-        if download:
-            out.append(Triple(distribution, DCAT.downloadURL, url))
-        out.append(Triple(distribution, DCT.title, Literal(title)))
-        _add(out, distribution, DCT["format"], text("parquet" if parquet else component.data_format))
-        media = "application/vnd.apache.parquet" if parquet else component.media_type
-        if media:
-            out.append(Triple(distribution, DCAT.mediaType, NamedNode(IANA + media)))
+        distribution = _route_distribution(out, node, base_url, route, title, download)
+        _add(out, distribution, DCT["format"], text(component.data_format))
+        if component.media_type:
+            out.append(Triple(distribution, DCAT.mediaType, NamedNode(IANA + component.media_type)))
+    for item in component.parquet_files:
+        parquet_distribution_triples(out, node, base_url, component.title, item)
     for key in component.derived_from:
         out.append(Triple(node, PROV.wasDerivedFrom, NamedNode(dataset_iri(base_url, key))))
     if component.generated_by:
@@ -450,6 +443,40 @@ def component_triples(component: PublishedComponent, node: NamedNode, base_url: 
     return out
 
 
+def _route_distribution(
+    out: list[Triple], node, base_url: str, route: str, title: str, download: bool  # noqa: ANN001
+) -> BlankNode:
+    """A dcat:Distribution at one server route (also its download URL when it answers with the data itself)."""
+    url = NamedNode(base_url.rstrip("/") + "/" + route.lstrip("/"))
+    distribution = BlankNode()
+    out.append(Triple(node, DCAT.distribution, distribution))
+    out.append(Triple(distribution, RDF.type, DCAT.Distribution))
+    out.append(Triple(distribution, DCAT.accessURL, url))
+    if download:
+        out.append(Triple(distribution, DCAT.downloadURL, url))
+    out.append(Triple(distribution, DCT.title, Literal(title)))
+    return distribution
+
+
+def parquet_distribution_triples(
+    out: list[Triple], node, base_url: str, title: str, item: PublishedFile  # noqa: ANN001
+) -> None:
+    """One Parquet file: its download URL, IANA media type, EU file type, byte size and window."""
+    keys = ", ".join(f"{k}={v}" for k, v in item.keys.items())
+    start, end = (moment.astimezone(timezone.utc) for moment in (item.start, item.end))
+    span = f"{start:%Y-%m-%dT%H:%M}Z to {end:%Y-%m-%dT%H:%M}Z"
+    label = f"{title}: Parquet, {item.level} window {span}" + (f" ({keys})" if keys else "")
+    distribution = _route_distribution(out, node, base_url, item.route, label, True)
+    out.append(Triple(distribution, DCT["format"], NamedNode(EU_FILE_TYPE + "PARQUET")))
+    out.append(Triple(distribution, DCAT.mediaType, NamedNode(IANA + PARQUET_MEDIA_TYPE)))
+    out.append(Triple(distribution, DCAT.byteSize, Literal(str(int(item.byte_size)), datatype=XSD.nonNegativeInteger)))
+    period = BlankNode()  # the window to the second: an hourly file's dates alone would not tell it apart
+    out.append(Triple(distribution, DCT.temporal, period))
+    out.append(Triple(period, RDF.type, DCT.PeriodOfTime))
+    _add(out, period, DCAT.startDate, when(item.start))
+    _add(out, period, DCAT.endDate, when(item.end))
+
+
 def dataset_iri(base_url: str, identifier: str) -> str:
     """The public IRI of a published dataset (a component key keeps its slashes)."""
     return f"{base_url.rstrip('/')}/datasets/{quote(identifier, safe='/')}"
@@ -468,5 +495,6 @@ __all__ = [
     "dataset_triples",
     "distribution_triples",
     "frequency_iri",
+    "parquet_distribution_triples",
     "period_iri",
 ]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from dataspace_assets.harvest.catalog import Catalog
 from dataspace_assets.harvest.catalog import models as m
 from dataspace_assets.harvest.catalog.models import UTCDateTime
-from dataspace_assets.harvest.publish.components import PublishedComponent
+from dataspace_assets.harvest.publish.components import PublishedComponent, PublishedFile
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
 
 # Our own table, beside the harvest tables (its own metadata: the harvest migrations never see it).
@@ -52,6 +52,7 @@ def ensure_tables(engine: sa.Engine) -> None:
 
 def _component_payload(component: PublishedComponent) -> dict:
     data = asdict(component)
+    data["parquet_files"] = [f.payload() for f in component.parquet_files]
     for key in ("first_item", "last_item"):
         data[key] = data[key].isoformat() if data[key] else None
     return json.loads(json.dumps(data))  # tuples → lists, for the JSON column
@@ -63,8 +64,9 @@ def component_from_payload(payload: dict) -> PublishedComponent:
     values: dict[str, Any] = {k: v for k, v in payload.items() if k in known}
     for key in ("first_item", "last_item"):
         values[key] = datetime.fromisoformat(values[key]) if values.get(key) else None
-    for key in ("parquet_routes", "asset_key", "used", "derived_from", "tags"):
+    for key in ("asset_key", "used", "derived_from", "tags"):
         values[key] = tuple(values.get(key) or ())
+    values["parquet_files"] = tuple(PublishedFile.from_payload(f) for f in values.get("parquet_files") or ())
     return PublishedComponent(**values)
 
 

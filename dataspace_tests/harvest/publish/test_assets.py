@@ -26,7 +26,8 @@ def test_catalog_dcat_depends_on_the_harvest_and_the_components(project_settings
     parents = {k.to_user_string() for k in graph.get(DCAT_ASSET_KEY).parent_keys}
     harvesters = {f"dataspace/example_air_quality_{n}" for n in ("hourly", "peaks", "alerts")}
     twin = {"deltatwin/example-word-count/counts", "deltatwin/example-word-count/summary"}
-    assert parents == {"catalog/harvest", "dataspace/example_air_quality", *harvesters, *twin}
+    parquet = {f"dataspace/example_air_quality_parquet{level}" for level in ("", "_1d", "_1w")}  # the files it lists
+    assert parents == {"catalog/harvest", "dataspace/example_air_quality", *harvesters, *twin, *parquet}
     assert graph.get(DCAT_ASSET_KEY).group_name == "catalog"
 
 
@@ -39,6 +40,7 @@ def test_published_components_of_the_example_configs(project_settings) -> None:
     collector = by_key["dataspace/example_air_quality"]
     assert (collector.kind, collector.period_seconds, collector.data_format) == ("collector", 600, "air-quality-readings")
     assert (collector.route, collector.latest_route) == ("/example_latest_readings", "/example-air-quality/")
+    assert (collector.parquet_source, collector.parquet_route) == ("example_air_quality", "/parquet/example_air_quality/")
     harvester = by_key["dataspace/example_air_quality_hourly"]
     assert (harvester.kind, harvester.derived_from) == ("harvester", ("dataspace/example_air_quality",))
     assert collector.derived_from == ()

@@ -66,15 +66,34 @@ def test_resolutions() -> None:
     assert _resolution("about a street") == {}
 
 
-def test_a_component_publishes_its_parquet_files() -> None:
-    from dataspace_assets.harvest.publish import PublishedComponent
+def test_a_component_publishes_each_parquet_file_as_a_distribution() -> None:
+    from dataspace_assets.harvest.publish import PublishedComponent, PublishedFile
     from dataspace_assets.harvest.publish.graph import component_triples
 
+    start = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+    files = (
+        PublishedFile(route="/parquet/feed/1h/a.parquet", level="1h", start=start, end=start.replace(hour=11),
+                      byte_size=1234, rows=10),
+        PublishedFile(route="/parquet/feed/1w/b.parquet", level="1w", start=start, end=start.replace(day=9),
+                      byte_size=99, keys={"line": "7"}),
+    )
     component = PublishedComponent(key="dataspace/feed", kind="collector", title="Parquet feed", data_format="json",
-                                   media_type="application/json", latest_route="/feed/", parquet_routes=("/feed.parquet",))
+                                   media_type="application/json", latest_route="/feed/", parquet_files=files)
     triples = component_triples(component, NamedNode("http://a.test/datasets/dataspace/feed"), "http://a.test")
     by_node: dict = {}
     for t in triples:
-        by_node.setdefault(t.subject, {})[t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = t.object.value
-    formats = {v["accessURL"]: v.get("format") for v in by_node.values() if "accessURL" in v}
-    assert formats == {"http://a.test/feed/": "json", "http://a.test/feed.parquet": "parquet"}
+        by_node.setdefault(t.subject, {})[t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = t.object
+    distributions = {v["accessURL"].value: v for v in by_node.values() if "accessURL" in v}
+    assert set(distributions) == {"http://a.test/feed/", "http://a.test/parquet/feed/1h/a.parquet",
+                                  "http://a.test/parquet/feed/1w/b.parquet"}
+    assert distributions["http://a.test/feed/"]["format"].value == "json"
+    hourly = distributions["http://a.test/parquet/feed/1h/a.parquet"]
+    assert hourly["downloadURL"].value == "http://a.test/parquet/feed/1h/a.parquet"
+    assert hourly["format"].value == "http://publications.europa.eu/resource/authority/file-type/PARQUET"
+    assert hourly["mediaType"].value == "https://www.iana.org/assignments/media-types/application/vnd.apache.parquet"
+    size = hourly["byteSize"]
+    assert (size.value, size.datatype.value.rsplit("#")[-1]) == ("1234", "nonNegativeInteger")
+    period = by_node[hourly["temporal"]]
+    assert period["startDate"].value == "2026-03-02T10:00:00+00:00"
+    assert period["endDate"].value == "2026-03-02T11:00:00+00:00"
+    assert "line=7" in distributions["http://a.test/parquet/feed/1w/b.parquet"]["title"].value
