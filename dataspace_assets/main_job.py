@@ -238,9 +238,12 @@ def run_main_job(
         else:
             by_partitions.setdefault(node.partitions_def, []).append(key)
 
-    if unpartitioned:
-        echo(f"materializing {len(unpartitioned)} asset(s) ...")
-        _record(report, _execute(settings, defs, instance, unpartitioned, None, {}), None)
+    # An unpartitioned asset made from partitioned ones (the published catalogue) runs last, on what they stored.
+    later = {key for key in unpartitioned if _ancestors(graph, key) & (parquet_keys | _keys_of(by_partitions))}
+    first = [key for key in unpartitioned if key not in later]
+    if first:
+        echo(f"materializing {len(first)} asset(s) ...")
+        _record(report, _execute(settings, defs, instance, first, None, {}), None)
     for partitions_def, keys in by_partitions.items():
         partition_keys = _partition_keys(partitions_def, instance)
         if not partition_keys:
@@ -258,8 +261,28 @@ def run_main_job(
                 result = _execute(settings, defs, instance, keys, partition_key, tags)
             _record(report, result, partition_key)
     _run_parquet_levels(parquet, defs, instance, settings, report, echo)
+    if later:
+        echo(f"materializing {', '.join(sorted(k.to_user_string() for k in later))} ...")
+        _record(report, _execute(settings, defs, instance, sorted(later, key=lambda k: k.to_user_string()), None, {}), None)
     report.orphan_blobs = count_orphan_blobs(settings)
     return report
+
+
+def _keys_of(by_partitions: dict[dg.PartitionsDefinition, list[dg.AssetKey]]) -> set[dg.AssetKey]:
+    return {key for keys in by_partitions.values() for key in keys}
+
+
+def _ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    """Every asset `key` is made from, directly or not."""
+    seen: set[dg.AssetKey] = set()
+    todo = list(graph.get(key).parent_keys)
+    while todo:
+        parent = todo.pop()
+        if parent not in seen:
+            seen.add(parent)
+            if graph.has(parent):
+                todo.extend(graph.get(parent).parent_keys)
+    return seen
 
 
 def _parquet_levels(settings: Settings) -> list:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dagster as dg
+
 from dataspace_assets.main_job import format_report, run_main_job
 from dataspace_assets.settings import Settings
 from dataspace_assets.storage.store import DataStore
@@ -68,8 +70,12 @@ def test_main_job_materializes_every_example_asset(project_settings, dagster_ins
         files = [f for f in ParquetIndex(store.engine, "example_air_quality").files() if not f.keys]
         hours_end = max(f.end for f in files)
         assert sum(f.rows for f in files) == 4 * len(store.in_window("example_air_quality", min(f.start for f in files), hours_end))
+        every_file = ParquetIndex(store.engine, "example_air_quality").files()
     finally:
         store.close()
+    # The published catalogue runs after the Parquet levels: it lists every file they wrote.
+    published = dagster_instance.get_latest_materialization_event(dg.AssetKey(["catalog", "dcat"]))
+    assert published.asset_materialization.metadata["parquet_files"].value == len(every_file) > 0
 
     summary = format_report(report, settings)
     assert summary.splitlines()[0].startswith("materialized ")
@@ -85,7 +91,8 @@ def test_main_job_reports_a_failing_collector_and_goes_on(tmp_settings, dagster_
 
     assert not report.ok
     assert len(report.failures) == 1 and "upstream API answered 503" in report.failures[0]
-    assert report.materialized == []
+    # the published catalogue runs last, on what is stored: it is still written
+    assert [m.asset for m in report.materialized] == ["catalog/dcat"]
     assert "FAILED dataspace__feeds_down" in format_report(report, tmp_settings)
 
 
