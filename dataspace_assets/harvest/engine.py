@@ -34,7 +34,7 @@ log = logging.getLogger("dataspace_assets.harvest")
 
 AUTOARCHIVE_GRACE_DAYS = 7
 PREVIEW_MAX_ITEMS = 20
-CHUNK_SIZE = 50  # items mapped and saved together (one transaction)
+CHUNK_SIZE = 500  # items mapped and saved together (one transaction)
 RUN_CHUNK_SIZE = 2500  # items per process_chunk call in run_job: the backend is rebuilt once per call
 _SPACE = re.compile(r"\s")
 
