@@ -147,7 +147,7 @@ def _encoded(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], row
     """
     encoders = _encoders(conn.dialect, table)
     pairs = [(c, encoders.get(c)) for c in columns]
-    return [tuple(row[c] if e is None else e(row[c]) for c, e in pairs) for row in rows]
+    return [tuple([row[c] if e is None else e(row[c]) for c, e in pairs]) for row in rows]
 
 
 def _executemany(conn: sa.Connection, statement: str, light: sa.Executable, keys: tuple[str, ...], values: list[tuple]) -> None:
