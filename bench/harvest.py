@@ -11,7 +11,7 @@ interleaved round by round so machine noise hits every side alike:
             with its steps, the summary) on a deployment that has its instance and has reported its sources
             before; the interpreter start and imports are reported apart as `cli_process_s`, the wall time of
             the whole worker process.
-Peak memory is each worker's peak RSS (ru_maxrss), next to its RSS before the measured work. CPU seconds
+Peak memory is each worker's peak RSS (VmHWM), next to its peak before the measured work. CPU seconds
 (process_time) are reported beside wall seconds: on a shared machine they move much less with the load.
 Writes bench/results/harvest.json and prints medians, spread (min-max) and ratios.
 """
@@ -79,6 +79,15 @@ def build_catalogue(copies: int):  # noqa: ANN201
 
 # ---------------------------------------------------------------- workers (one process each)
 def _rss_mb() -> float:
+    """This process's peak RSS so far, MB."""
+    # VmHWM starts afresh at exec; ru_maxrss keeps the forking parent's peak (the bench holding the whole
+    # catalogue graph), which hid a small worker's own peak behind the parent's.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
