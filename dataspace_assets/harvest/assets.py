@@ -1,6 +1,7 @@
 """The partitioned graph asset `catalog/harvest`: one partition per harvest source, one materialization per job."""
 
 import os
+import sys
 
 import dagster as dg
 
@@ -22,19 +23,32 @@ HARVEST_POOL = "harvest"
 # (deploy/dagster.yaml retries failed runs) would only start a second job for the same tick.
 NO_RETRIES = {"dagster/max_retries": "0"}
 
-# Items per `harvest_process` step. Each step costs Dagster ~10 stored events and a catalogue reopen, and a
-# DCAT page is parsed once per process, so a few large steps beat many small ones (the engine still saves
-# and recounts every 50 items inside a step, so progress and partial results show as before).
+# Items per `harvest_process` step when steps run in separate processes (Celery workers, the UI's
+# "Materialize" with the multiprocess executor). Each step costs Dagster ~10 stored events and a DCAT page is
+# parsed once per process, so a few large steps beat many small ones (the engine still saves and recounts
+# every few hundred items inside a step, so progress and partial results show as before). The harvest job
+# itself runs in-process, where a fan-out buys nothing: there every item is one chunk, processed by the
+# initialize step, unless DATASPACE_HARVEST_CHUNK_SIZE asks for steps.
 HARVEST_CHUNK_SIZE = 2500
 CHUNK_SIZE_ENV = "DATASPACE_HARVEST_CHUNK_SIZE"  # an operator may ask for more, smaller steps (read at run time)
+ONE_CHUNK = sys.maxsize
 
 harvest_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
 
 
-def _chunk_size() -> int:
+# The harvest job's executor, and the one `execute_in_process` puts in its place (the `dataspace` commands).
+IN_PROCESS_EXECUTORS = {dg.in_process_executor.name, "execute_in_process_executor"}
+
+
+def _in_process(context: dg.OpExecutionContext) -> bool:
+    """Whether every step of this run runs in this process."""
+    return context.job_def.executor_def.name in IN_PROCESS_EXECUTORS
+
+
+def _chunk_size(context: dg.OpExecutionContext) -> int:
     value = os.environ.get(CHUNK_SIZE_ENV, "")
     if not value:
-        return HARVEST_CHUNK_SIZE
+        return ONE_CHUNK if _in_process(context) else HARVEST_CHUNK_SIZE
     if not value.isdigit() or int(value) < 1:
         raise dg.Failure(description=f'{CHUNK_SIZE_ENV}: expected a positive whole number, got "{value}"')
     return int(value)
@@ -71,8 +85,9 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
     """The `catalog/harvest` graph asset: initialize -> process (fan-out over item chunks) -> finalize."""
     from dataspace_assets.harvest import engine
 
-    def open_catalog() -> Catalog:
-        return Catalog.from_settings(settings)
+    def open_catalog(*, migrate: bool = True) -> Catalog:
+        # The run's first step upgrades the schema and seeds the licences; the later steps need not again.
+        return Catalog.open(settings.database_url, migrate=migrate)
 
     def fail_listing(context: dg.OpExecutionContext, catalog: Catalog, source: HarvestSource, job_id: str) -> None:
         """The listing failed: finish the items found so far and fail this step (the one that failed)."""
@@ -109,7 +124,7 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
                 raise dg.Failure(description=busy_message(source, holder))
             try:
                 job_id, chunks = engine.initialize_job(
-                    catalog, source, max_items=_max_items(context), run_id=context.run_id, chunk_size=_chunk_size()
+                    catalog, source, max_items=_max_items(context), run_id=context.run_id, chunk_size=_chunk_size(context)
                 )
                 catalog.set_lock_job(source.id, context.run_id, job_id)
                 job = catalog.get_job(job_id)
@@ -118,10 +133,17 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
             except BaseException:
                 catalog.release_source(source.id, context.run_id)
                 raise
-            context.log.info(f"harvest job {job_id} of {source.slug}: {job.items_total if job else 0} item(s) listed")
+            listed = {"items_listed": job.items_total if job else 0}
+            if len(chunks) == 1:
+                # One chunk: processed in this step, so a small harvest costs Dagster no step of its own
+                # (its start, input, output and success events); larger ones still fan out.
+                counts = engine.process_chunk(catalog, job_id, chunks[0])
+                listed.update({f"items_{status}": count for status, count in counts.items()})
+                chunks = []
         finally:
             catalog.close()
-        yield dg.Output(job_id, "job_id")
+        # Counts as output metadata, not log lines: each log line is one more stored Dagster event.
+        yield dg.Output(job_id, "job_id", metadata=listed)
         for index, chunk in enumerate(chunks):
             yield dg.DynamicOutput(
                 {"job_id": job_id, "domain": source.domain, "items": chunk},
@@ -130,15 +152,14 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
             )
 
     @dg.op(name="harvest_process", pool=HARVEST_POOL)
-    def harvest_process(context: dg.OpExecutionContext, chunk: dict) -> dict:
+    def harvest_process(chunk: dict) -> dg.Output[dict]:
         """Map and store one chunk of remote records (each record in isolation)."""
-        catalog = open_catalog()
+        catalog = open_catalog(migrate=False)
         try:
             counts = engine.process_chunk(catalog, chunk["job_id"], chunk["items"])
         finally:
             catalog.close()
-        context.log.info(f"chunk of {len(chunk['items'])} item(s): {counts}")
-        return counts
+        return dg.Output(counts, metadata={"items": len(chunk["items"]), **{f"items_{k}": v for k, v in counts.items()}})
 
     @dg.op(
         name="harvest_finalize",
@@ -150,7 +171,7 @@ def build_harvest_asset(settings: Settings) -> dg.AssetsDefinition:
     )
     def harvest_finalize(context: dg.OpExecutionContext, job_id: str, chunk_counts: list[dict]):
         """Link the dataservices, archive what disappeared from the remote, and close the job."""
-        catalog = open_catalog()
+        catalog = open_catalog(migrate=False)
         try:
             job: HarvestJob | None = None
             try:

@@ -230,31 +230,35 @@ def test_steps_in_separate_processes_rebuild_the_backend_from_the_job(
     assert {d.description for d in catalog.list_datasets()} == {"Made up from http://portal.test/ (60 listed)"}
 
 
-def test_a_harvest_is_a_few_large_in_process_steps(setup) -> None:
+def test_an_in_process_harvest_is_two_steps(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     catalog, job, instance = setup
     assert job.executor_def is dg.in_process_executor  # the parsed remote stays in the run's memory
     source = actions.create_source(
         catalog, backend="factory", url="http://portal.test/", name="Large", validation_state="accepted",
-        config={"count": 120},
+        config={"count": 120, "crash": ["7"]},
     )
     add_partitions(instance, [source.slug])
     result = job.execute_in_process(instance=instance, partition_key=source.slug, tags=run_tags(source.slug, source.domain))
     assert result.success
-    process_steps = {e.step_key for e in result.all_events if e.is_step_success and "harvest_process" in e.step_key}
-    assert process_steps == {"catalog__harvest.harvest_process[chunk_0]"}  # 120 items: one step of up to 2,500
+    # In-process, a fan-out buys nothing: the initialize step maps and stores every item, no process step runs.
+    steps = {e.step_key for e in result.all_events if e.is_step_success}
+    assert steps == {"catalog__harvest.harvest_initialize", "catalog__harvest.harvest_finalize"}
     [harvest_job] = catalog.list_jobs(source.id)
-    assert harvest_job.items_by_status["done"] == 120 and harvest_job.status == "done"
-@pytest.mark.parametrize("template", ["dataspace_assets/dagster_embedded.yaml", "deploy/dagster.yaml"])
-def test_instance_yamls_limit_runs_per_source_and_domain_and_monitor_runs(template: str) -> None:
-    import yaml
+    assert harvest_job.items_by_status["done"] == 119 and harvest_job.status == "done-errors"
+    # what it did shows on its output, not as extra log events
+    [output] = [e for e in result.all_events if e.is_successful_output and e.step_key.endswith("harvest_initialize")]
+    metadata = {k: v.value for k, v in output.event_specific_data.metadata.items()}
+    assert metadata == {"items_listed": 120, "items_done": 119, "items_failed": 1}
 
-    from dataspace_assets.settings import PROJECT_ROOT
-
-    config = yaml.safe_load((PROJECT_ROOT / template).read_text())
-    limits = {limit["key"]: limit for limit in config["concurrency"]["runs"]["tag_concurrency_limits"]}
-    for key in ("dataspace/harvest-source", "dataspace/harvest-domain"):
-        assert limits[key]["limit"] == 1 and limits[key]["value"] == {"applyLimitPerUniqueValue": True}
-    assert config["run_monitoring"]["enabled"] is True
+    # an operator's chunk size still fans out, and one chunk that holds everything is still one step
+    monkeypatch.setenv("DATASPACE_HARVEST_CHUNK_SIZE", "200")
+    result = job.execute_in_process(instance=instance, partition_key=source.slug, tags=run_tags(source.slug, source.domain))
+    assert {e.step_key for e in result.all_events if e.is_step_success} == steps
+    monkeypatch.setenv("DATASPACE_HARVEST_CHUNK_SIZE", "100")
+    result = job.execute_in_process(instance=instance, partition_key=source.slug, tags=run_tags(source.slug, source.domain))
+    process = {e.step_key for e in result.all_events if e.is_step_success and "harvest_process" in e.step_key}
+    assert process == {"catalog__harvest.harvest_process[chunk_0]", "catalog__harvest.harvest_process[chunk_1]"}
+    assert [j.status for j in catalog.list_jobs(source.id)] == ["done-errors"] * 3
 
 
 def test_the_production_instance_queues_runs_with_those_limits(pg_dagster_instance: dg.DagsterInstance) -> None:

@@ -52,6 +52,17 @@ def _clean(value: Any, where: str, cleaned: list[str]) -> Any:
     return value
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its field names (dataclasses.fields is slow)
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        is_record = dataclasses.is_dataclass(kind)
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) if is_record else ()
+    return names
+
+
 def _texts(value: Any, out: list[str]) -> None:
     """Every text a record holds (nested records, lists, dict keys and values), in no particular order."""
     kind = type(value)
@@ -59,14 +70,24 @@ def _texts(value: Any, out: list[str]) -> None:
         out.append(value)
     elif kind is list or kind is tuple:
         for item in value:
-            _texts(item, out)
+            if type(item) is str:
+                out.append(item)
+            elif item is not None:
+                _texts(item, out)
     elif kind is dict:
         out.extend(key for key in value if type(key) is str)
         for item in value.values():
-            _texts(item, out)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            _texts(getattr(value, f.name), out)
+            if type(item) is str:
+                out.append(item)
+            elif item is not None:
+                _texts(item, out)
+    else:  # a record (any other value, a number or a date, has no field)
+        for name in _field_names(kind):
+            item = getattr(value, name)
+            if type(item) is str:
+                out.append(item)
+            elif item is not None:
+                _texts(item, out)
 
 
 def clean_record(record: Any) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -10,6 +11,7 @@ from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from dataspace_assets.errors import DataspaceError
@@ -100,6 +102,86 @@ def _temporal_from_json(data: dict | None) -> dict | None:
     if not data:
         return None
     return {k: (date.fromisoformat(v) if isinstance(v, str) else v) for k, v in data.items()}
+
+
+def json_text(value: Any) -> str:
+    """A JSON column value as the text SQLAlchemy would store (orjson: ~10x faster than json.dumps)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, ValueError):  # what orjson refuses (e.g. integers beyond 64 bits): json's own answer
+        return json.dumps(value)
+
+
+_Encoder = Callable[[Any], Any] | None
+_ENCODERS: dict[tuple[str, str], dict[str, _Encoder]] = {}
+_LIGHT: dict[tuple[str, tuple[str, ...]], sa.TableClause] = {}
+
+
+def _encoders(dialect: sa.Dialect, table: sa.Table) -> dict[str, _Encoder]:
+    """Column -> the function turning a Python value into what the driver receives (None: as is), per dialect."""
+    key = (dialect.name, table.name)
+    found = _ENCODERS.get(key)
+    if found is None:
+        found = {
+            c.name: json_text if isinstance(c.type, sa.JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
+            for c in table.columns
+        }
+        _ENCODERS[key] = found
+    return found
+
+
+def _light(table: sa.Table, columns: tuple[str, ...]) -> sa.TableClause:
+    """The table with untyped columns: statements on it bind pre-encoded values as they are."""
+    key = (table.name, columns)
+    found = _LIGHT.get(key)
+    if found is None:
+        found = _LIGHT[key] = sa.table(table.name, *(sa.column(c) for c in columns))
+    return found
+
+
+def _encoded(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: Sequence[dict]) -> list[tuple]:
+    """The rows' values in column order, each encoded once by its column's own bind processor.
+
+    SQLAlchemy's per-row, per-value processing of an executemany is most of a chunk's store time; the encoded
+    values are the very ones it would bind (same text, same datetime form), on SQLite and PostgreSQL alike.
+    """
+    encoders = _encoders(conn.dialect, table)
+    pairs = [(c, encoders.get(c)) for c in columns]
+    return [tuple([row[c] if e is None else e(row[c]) for c, e in pairs]) for row in rows]
+
+
+def _executemany(conn: sa.Connection, statement: str, light: sa.Executable, keys: tuple[str, ...], values: list[tuple]) -> None:
+    """Run one statement for every row of encoded values: the DBAPI's executemany on SQLite, else SQLAlchemy's.
+
+    SQLite's executemany is a C loop; SQLAlchemy would rebuild a parameter set per row first. psycopg2's is
+    a round trip per row, so PostgreSQL keeps SQLAlchemy's batched "insertmanyvalues" on the untyped table.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(statement, values)  # errors still come as SQLAlchemy's (IntegrityError ...)
+    else:
+        conn.execute(light, [dict(zip(keys, row)) for row in values])
+
+
+def _insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict]) -> None:
+    """Insert rows (every row with the same keys) in one executemany of pre-encoded values."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' * len(columns))})"
+    _executemany(conn, statement, _light(table, columns).insert(), columns, _encoded(conn, table, columns, rows))
+
+
+def _update_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[dict]) -> None:
+    """Update rows by id (key "b_id"; every row with the same keys) in one executemany of pre-encoded values."""
+    if not rows:
+        return
+    columns = tuple(k for k in rows[0] if k != "b_id")
+    values = [(*encoded, row["b_id"]) for encoded, row in zip(_encoded(conn, table, columns, rows), rows)]
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = ?' for c in columns)} WHERE id = ?"
+    light = _light(table, (*columns, "id"))  # "id" is in no row's values: it is not SET
+    _executemany(conn, statement, light.update().where(light.c.id == sa.bindparam("b_id")), (*columns, "b_id"), values)
 
 
 class Catalog:
@@ -473,8 +555,9 @@ class Catalog:
         with self._tx() as conn:
             start = conn.execute(sa.select(sa.func.count()).where(m.items.c.job_id == job_id)).scalar() or 0
             now = utcnow()
-            conn.execute(
-                m.items.insert(),
+            _insert_rows(
+                conn,
+                m.items,
                 [
                     {
                         "job_id": job_id,
@@ -573,7 +656,7 @@ class Catalog:
                 found.setdefault((row.name, row.email, row.url), row.id)
         missing = [{"id": new_id(), "name": n, "email": e, "url": u} for n, e, u in keys if (n, e, u) not in found]
         if missing:
-            conn.execute(t.insert(), missing)
+            _insert_rows(conn, t, missing)
             found.update({(r["name"], r["email"], r["url"]): r["id"] for r in missing})
         return found
 
@@ -623,8 +706,7 @@ class Catalog:
                 rows.append(
                     {key_name: record_id, "position": len(seen) - 1, "contact_point_id": cid, "role": contact.role}
                 )
-        if rows:
-            conn.execute(link.insert(), rows)
+        _insert_rows(conn, link, rows)
 
     def count_contact_points(self) -> int:
         """How many contact points are stored."""
@@ -814,25 +896,19 @@ class Catalog:
         for dataset in new:
             dataset.id = dataset.id or new_id()
         slugs = self._unique_slugs(conn, m.datasets, [d.slug or d.title or d.id or "" for d in new])
-        if new:
-            conn.execute(
-                m.datasets.insert(),
-                [
-                    {"id": d.id, "slug": slug, "created_at": now, **self._dataset_values(d, now)}
-                    for d, slug in zip(new, slugs)
-                ],
-            )
+        _insert_rows(
+            conn,
+            m.datasets,
+            [{"id": d.id, "slug": slug, "created_at": now, **self._dataset_values(d, now)} for d, slug in zip(new, slugs)],
+        )
         updated = [d.id for d in datasets if d.id in existing]
         if updated:
-            conn.execute(
-                m.datasets.update().where(m.datasets.c.id == sa.bindparam("b_id")),
-                [{"b_id": d.id, **self._dataset_values(d, now)} for d in datasets if d.id in existing],
+            _update_rows(
+                conn, m.datasets, [{"b_id": d.id, **self._dataset_values(d, now)} for d in datasets if d.id in existing]
             )
             for batch in _batches(updated):
                 conn.execute(m.resources.delete().where(m.resources.c.dataset_id.in_(list(batch))))
-        resources = [row for d in datasets for row in self._resource_rows(d)]
-        if resources:
-            conn.execute(m.resources.insert(), resources)
+        _insert_rows(conn, m.resources, [row for d in datasets for row in self._resource_rows(d)])
         owners = [(d.id, d.contact_points) for d in datasets if d.id]
         self._save_contacts(conn, m.dataset_contact_points, "dataset_id", owners, replace=updated)
 
@@ -926,7 +1002,7 @@ class Catalog:
                     "dataservice_id": record_id if o.kind == "dataservice" else None,
                 }
             )
-        conn.execute(m.items.update().where(m.items.c.id == sa.bindparam("b_id")), rows)
+        _update_rows(conn, m.items, rows)
 
     def list_datasets(self, *, source_id: str | None = None, include_deleted: bool = False) -> list[DatasetRecord]:
         """Datasets (of one source when given), by title."""

@@ -63,6 +63,7 @@ TRANSLATIONS = {
 }
 SDMX_UNIT = URIRef("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure")
 _SPACE = re.compile(r"\s")
+_IP_HOST = re.compile(r"[\d.]+|\[?[0-9a-f:]+\]?")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
@@ -190,7 +191,7 @@ def is_valid_url(value: str | None) -> bool:
         return False
     if parts.scheme not in ("http", "https", "ftp", "ftps") or not host:
         return False
-    if host == "localhost" or re.fullmatch(r"[\d.]+|\[?[0-9a-f:]+\]?", host):
+    if host == "localhost" or _IP_HOST.fullmatch(host):
         return True
     labels = host.rstrip(".").split(".")
     return len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels) and labels[-1].isalpha()
