@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -29,6 +28,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common import write_results  # noqa: E402
 
 from dataspace_assets.harvest import actions, engine  # noqa: E402
 from dataspace_assets.harvest.catalog import Catalog  # noqa: E402
@@ -169,12 +170,8 @@ def main() -> int:
         "ratio_min": min(ratios),
         "ratio_max": max(ratios),
         "goal": ">= 4x with a pool of 8, never more than 8 requests in flight",
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
     }
-    out = ROOT / "bench" / "results" / "ckan.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results("ckan", result)
     print(
         f"CKAN {args.packages} packages, {args.delay * 1000:.0f} ms/request: one at a time "
         f"{statistics.median(serial):.1f}s, pool of {args.pool} {statistics.median(pooled):.1f}s -> "

@@ -13,8 +13,6 @@ caches and disk), then the rounds alternate which side goes first; medians and m
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sqlite3
 import statistics
 import sys
@@ -26,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "configs"))
+
+from common import write_results  # noqa: E402
 
 from components.sensors import SimulatedSensorFeed  # noqa: E402
 
@@ -120,12 +120,8 @@ def main() -> int:
         "floor_items_per_s_range": [round(min(floor_rates), 1), round(max(floor_rates), 1)],
         "goal": 0.5,
         "passed": ratio >= 0.5,
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
     }
-    out = ROOT / "bench" / "results" / "collectors.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results("collectors", result)
     print(f"ours  {ours_rate:9.1f} items/s  (collector run + serialise + DataStore.write, SQLite + local blobs)")
     print(f"floor {floor_rate:9.1f} items/s  (file write + sqlite3 INSERT/commit of the same bytes)")
     print(f"ratio {ratio:.3f} (goal >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'}); written {out}")

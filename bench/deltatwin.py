@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import write_results  # noqa: E402
+
 
 def chain_twin(root: Path, nodes: int) -> Path:
     """A twin whose models each run `python -c pass`; each feeds the next through its (empty) stdout."""
@@ -105,9 +107,7 @@ def main() -> int:
         "budget_s": round(2 * f + 3, 3),
         "goal_met": o <= 2 * f + 3,
     }
-    out = ROOT / "bench" / "results" / "deltatwin.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_results("deltatwin", report)
     print(json.dumps(report, indent=2))
     return 0
 

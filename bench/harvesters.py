@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import write_results  # noqa: E402
+
 START = datetime(2026, 1, 1, tzinfo=UTC)
 COMPONENT = '''
 from dataspace_assets.dataspace.components import Harvester
@@ -169,12 +171,8 @@ def main() -> int:
         "goal": 0.5,
         "passed": ratio >= 0.5,
         "original_runner_windows_per_s": [220, 474],
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
     }
-    out = ROOT / "bench" / "results" / "harvesters.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results("harvesters", result)
     print(f"ours   {median['ours']:8.1f} windows/s  (one Dagster materialization, run overhead included)")
     print(f"engine {median['engine']:8.1f} windows/s  (HarvesterRun.catch_up alone)")
     print(f"floor  {median['floor']:8.1f} windows/s  (DataStore.after + read + DataStore.write in a loop)")

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import write_results  # noqa: E402
+
 WINDOW = datetime(2026, 3, 2, tzinfo=UTC)  # one daily window holds every snapshot
 SCHEMA = {
     "type": "array",
@@ -163,12 +165,8 @@ def main() -> int:
         "ratio": round(ratio, 3),
         "goal": 3.0,
         "passed": ratio <= 3.0,
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
     }
-    out = ROOT / "bench" / "results" / "parquetize.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    out = write_results("parquetize", result)
     print(f"ours  {ours_s:7.3f} s  (asset partition: read, parse, SCHEMA, flatten, write, record)  {ours_times}")
     print(f"floor {floor_s:7.3f} s  (pyarrow from_pylist + write_table of the same rows)         {floor_times}")
     print(f"ratio {ratio:.3f} (goal <= 3: {'met' if ratio <= 3 else 'NOT met'}); written {out}")

@@ -23,6 +23,8 @@ import dagster as dg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import write_results  # noqa: E402
+
 from dataspace_assets.executors import single_step_in_process_executor  # noqa: E402
 
 STEP_SECONDS = 0.05
@@ -85,9 +87,7 @@ def main() -> None:
         "ratio_multiprocess_to_floor": median["multiprocess"] / median["floor"],
         "overhead_per_tick_seconds": {name: median[name] - STEP_SECONDS for name in median},
     }
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ticks.json").write_text(json.dumps(result, indent=2))
+    write_results("ticks", result)
     print(json.dumps(result, indent=2))
 
 

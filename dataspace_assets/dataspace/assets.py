@@ -117,33 +117,55 @@ def freshness(collector: CollectorConfig) -> dg.FreshnessPolicy | None:
     )
 
 
-def instantiate(collector: CollectorConfig | HarvesterConfig, package: str) -> Any:
-    """The collector's component, its class imported now (lazily, per component) and given its settings."""
-    # Harvesters are instantiated the same way: the message names the component's kind.
-    where = f"{collector.kind} {collector.full_name} ({collector.file_label} [{collector.table}])"
+def _where(config: CollectorConfig | HarvesterConfig) -> str:
+    """How a component's messages name it: kind, full name, file and table."""
+    return f"{config.kind} {config.full_name} ({config.file_label} [{config.table}])"
+
+
+def component_class(config: CollectorConfig | HarvesterConfig, package: str) -> type:
+    """The class a collector's or harvester's PATH names, imported now (lazily, per component)."""
     try:
-        cls = collector.component_class or load_class(collector.path, package, collector.root)
+        return config.component_class or load_class(config.path, package, config.root)
     except Exception as exc:  # a broken module fails this component only, with the same line as validation
         # Retrying cannot fix an import: fail at once with the reason.
-        raise dg.Failure(description=f"{where} PATH: {import_problem(collector.path, exc)}", allow_retries=False) from exc
-    try:
-        signature: inspect.Signature | None = inspect.signature(cls)
-    except (TypeError, ValueError):  # no signature to check (some builtins): calling it is the only test
-        signature = None
-    try:
-        if signature is not None:
-            # Check the settings against the constructor first: a TypeError raised *inside* the constructor
-            # is the component's own failure (retried per RETRIES), not a settings mismatch.
-            signature.bind(**collector.settings)
-        else:
-            return cls(**collector.settings)
-    except TypeError as exc:
-        settings = ", ".join(sorted(collector.settings)) or "none"
         raise dg.Failure(
-            description=f"{where}: {collector.path} does not take its settings ({settings}): {exc}",
-            allow_retries=False,
+            description=f"{_where(config)} PATH: {import_problem(config.path, exc)}", allow_retries=False
         ) from exc
-    return cls(**collector.settings)
+
+
+def _settings_failure(config: CollectorConfig | HarvesterConfig, exc: TypeError) -> dg.Failure:
+    """The failure of settings the constructor does not take: retrying cannot fix them."""
+    settings = ", ".join(sorted(config.settings)) or "none"
+    return dg.Failure(
+        description=f"{_where(config)}: {config.path} does not take its settings ({settings}): {exc}",
+        allow_retries=False,
+    )
+
+
+def instantiate(config: CollectorConfig | HarvesterConfig, package: str, cls: type | None = None) -> Any:
+    """The component of a collector or harvester, given its settings and its name.
+
+    Its class is imported unless given (a harvester passes the class it imported for its first window), and
+    the settings are checked against the constructor, so a mismatch fails the run once, without retries.
+    """
+    cls = cls or component_class(config, package)
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # no signature to check (some builtins): calling it is the only test
+        try:
+            component = cls(**config.settings)
+        except TypeError as exc:
+            raise _settings_failure(config, exc) from exc
+    else:
+        try:
+            signature.bind(**config.settings)
+        except TypeError as exc:
+            raise _settings_failure(config, exc) from exc
+        # Checked first: a TypeError raised *inside* the constructor is the component's own failure (retried
+        # per RETRIES), not a settings mismatch.
+        component = cls(**config.settings)
+    component.name = config.full_name
+    return component
 
 
 def collect(
@@ -154,7 +176,6 @@ def collect(
 ) -> dg.MaterializeResult:
     """Run the collector once and store what it returns."""
     component = instantiate(collector, package)
-    component.name = collector.full_name
     component.run_time = moment = run_time(context)
     history = store_history(context, collector, store_resource, component)
     result = component.run()

@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from dataspace_assets.dataspace.assets import STORE_KEY, asset_key, instantiate, preview
+from dataspace_assets.dataspace.assets import STORE_KEY, asset_key, component_class, instantiate, preview
 from dataspace_assets.dataspace.config import DEFAULT_TIME_START, HarvesterConfig, components_package
 from dataspace_assets.dataspace.schedules import plan
 from dataspace_assets.dataspace.windows import (
@@ -215,13 +215,10 @@ class HarvesterRun:
     # ------------------------------------------------------------------ deriving
 
     def _component(self) -> Any:
+        """A fresh component for one window; its class is imported once per run."""
         if self._cls is None:
-            component = instantiate(self.h, self.package)  # checks the import and the settings once
-            self._cls = type(component)
-        else:
-            component = self._cls(**self.h.settings)
-        component.name = self.h.full_name
-        return component
+            self._cls = component_class(self.h, self.package)
+        return instantiate(self.h, self.package, self._cls)
 
     def derive(self, window: Window, dependencies: dict[str, Any]) -> list[Output]:
         """Call the component on one window and turn its result into rows (items and markers)."""

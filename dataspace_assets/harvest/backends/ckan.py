@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urljoin
@@ -21,7 +22,13 @@ from dataspace_assets.harvest.backends.base import (
     HarvestValidationError,
     ItemRef,
 )
-from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
+from dataspace_assets.harvest.backends.options import (
+    HTTP_KEYS,
+    check_config_keys,
+    check_max_pages,
+    max_pages_of,
+    page_cap_error,
+)
 from dataspace_assets.harvest.ckan.mapping import dataset_from_package
 from dataspace_assets.harvest.ckan.schema import CKAN_PACKAGE, CKAN_RESOURCE, slim_package, validation_message
 from dataspace_assets.harvest.records import DatasetRecord
@@ -89,11 +96,17 @@ class CkanBackend(BaseBackend):
     # ------------------------------------------------------------ config
     @classmethod
     def validate_config(cls, config: dict) -> list[str]:
-        """The base checks plus the HTTP options, `concurrency` and `apikey`."""
+        """The base checks plus the HTTP options, `concurrency`, `max_pages` and `apikey`."""
         errors = super().validate_config(config)
         if isinstance(config, dict):
-            errors += check_config_keys(config, cls.name, HTTP_KEYS) + check_apikey(config, cls.name)
+            errors += check_config_keys(config, cls.name, HTTP_KEYS) + check_max_pages(config)
+            errors += check_apikey(config, cls.name)
         return errors
+
+    @property
+    def max_pages(self) -> int:
+        """How many package_search pages one listing may walk (config `max_pages`, as for DCAT and CSW)."""
+        return max_pages_of(self.config)
 
     # ------------------------------------------------------------ API
     def action_url(self, action: str) -> str:
@@ -147,25 +160,37 @@ class CkanBackend(BaseBackend):
             clauses.append(f"{prefix}{entry['key']}:{entry['value']}")
         return " AND ".join(clauses)
 
-    def list_names(self) -> list[str]:
-        """Every package name: package_list, or package_search (1000 rows a page, `start` beyond) with filters."""
+    def list_names(self) -> Iterator[str]:
+        """Every package name: package_list, or package_search (1000 rows a page, `start` beyond) with filters.
+
+        Names come page by page, so a listing stopped at its `max_pages` cap (a portal whose `count` keeps
+        growing must not hold the job forever) still gives the names of the pages it walked.
+        """
         if not self.get_filters():
             names = self.get_action("package_list")
             if not isinstance(names, list):
                 raise HarvestException(f"{self.action_url('package_list')} did not return a list of names")
-            return [str(n) for n in names]
-        names: list[str] = []
+            yield from (str(n) for n in names)
+            return
+        listed = 0
         start = 0
         query = self.search_query()
+        pages = 0
         while True:
-            result = self.get_action("package_search", q=query, rows=SEARCH_ROWS, start=start)
+            params = {"q": query, "rows": SEARCH_ROWS, "start": start}
+            if pages >= self.max_pages:
+                raise page_cap_error(self.max_pages, self.action_url("package_search"), params)
+            pages += 1
+            result = self.get_action("package_search", **params)
             packages = (result or {}).get("results") or []
-            names += [p.get("name") for p in packages if isinstance(p, dict)]
+            names = [p.get("name") for p in packages if isinstance(p, dict)]
+            yield from names
+            listed += len(names)
             start += len(packages)
             total = int((result or {}).get("count") or 0)
             # udata stops at the first 1000 rows; we page on with `start` until the count is reached.
-            if not packages or start >= total or (self.max_items is not None and len(names) >= self.max_items):
-                return names
+            if not packages or start >= total or (self.max_items is not None and listed >= self.max_items):
+                return
 
     def initialize(self) -> None:
         """List the packages; each name becomes an item (its id replaces it once package_show answers)."""

@@ -23,7 +23,13 @@ from dataspace_assets.harvest.backends.base import (
     HarvestValidationError,
     ItemRef,
 )
-from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
+from dataspace_assets.harvest.backends.options import (
+    HTTP_KEYS,
+    check_config_keys,
+    check_max_pages,
+    max_pages_of,
+    page_cap_error,
+)
 from dataspace_assets.harvest.dcat.mapping import now_utc
 from dataspace_assets.harvest.dcat.tags import normalize_tag
 from dataspace_assets.harvest.dcat.text import html_to_markdown
@@ -112,11 +118,16 @@ class OdsBackend(BaseBackend):
 
     @classmethod
     def validate_config(cls, config: dict) -> list[str]:
-        """The base checks plus the HTTP options and `concurrency`."""
+        """The base checks plus the HTTP options, `concurrency` and `max_pages`."""
         errors = super().validate_config(config)
         if isinstance(config, dict):
-            errors += check_config_keys(config, cls.name, HTTP_KEYS)
+            errors += check_config_keys(config, cls.name, HTTP_KEYS) + check_max_pages(config)
         return errors
+
+    @property
+    def max_pages(self) -> int:
+        """How many search pages one listing may walk (config `max_pages`, as for DCAT and CSW)."""
+        return max_pages_of(self.config)
 
     # ------------------------------------------------------------ URLs
     @property
@@ -152,11 +163,19 @@ class OdsBackend(BaseBackend):
         return params
 
     def initialize(self) -> None:
-        """Page through the search (50 a page) while fewer than min(nhits, max_items) are listed."""
+        """Page through the search (50 a page) while fewer than min(nhits, max_items) are listed, at most `max_pages`.
+
+        The cap holds the job to a bound when a portal's `nhits` keeps growing.
+        """
         url = f"{self.root}/api/datasets/1.0/search/"
         start = 0
+        pages = 0
         while True:
-            data = self.get_json(url, self.search_params(start))
+            params = self.search_params(start)
+            if pages >= self.max_pages:
+                raise page_cap_error(self.max_pages, url, params)
+            pages += 1
+            data = self.get_json(url, params)
             if not isinstance(data, dict):
                 raise HarvestException(f"{url} did not return an ODS search answer")
             datasets = data.get("datasets") or []

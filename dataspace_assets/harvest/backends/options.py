@@ -1,8 +1,14 @@
-"""The top-level config keys the API backends share: the HTTP client's options and `concurrency`."""
+"""The top-level config keys the API backends share: the HTTP client's options, `concurrency` and `max_pages`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from dataspace_assets.harvest.backends.base import HarvestException
 from dataspace_assets.harvest.backends.pool import check_concurrency
+from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, limits_config_errors
 from dataspace_assets.net.http import http_config_errors
 
 # Top-level config keys every API backend accepts: the HTTP client's options, with their types.
@@ -36,4 +42,20 @@ def check_config_keys(config: dict, backend: str, keys: dict[str, type | tuple[t
     return errors + check_concurrency(config, backend)
 
 
-__all__ = ["HTTP_KEYS", "check_config_keys"]
+def check_max_pages(config: dict) -> list[str]:
+    """Errors of the `max_pages` key, with the bounds and messages of the DCAT and CSW backends."""
+    return limits_config_errors({"max_pages": config["max_pages"]}) if "max_pages" in config else []
+
+
+def max_pages_of(config: Mapping[str, Any]) -> int:
+    """How many pages one listing may walk (config `max_pages`, 1000 by default as for DCAT and CSW)."""
+    return int(config.get("max_pages") or DEFAULT_MAX_PAGES)
+
+
+def page_cap_error(max_pages: int, url: str, params: Any = None) -> HarvestException:
+    """The job error of a listing stopped at its page cap, naming the first page that was not fetched."""
+    target = f"{url}?{urlencode(params)}" if params else url
+    return HarvestException(f'stopped after {max_pages} pages (config "max_pages"): {target} was not fetched')
+
+
+__all__ = ["HTTP_KEYS", "check_config_keys", "check_max_pages", "max_pages_of", "page_cap_error"]

@@ -152,6 +152,38 @@ def test_search_clauses_exclude_and_paging_beyond_1000(catalog, api) -> None:
     assert [c.query["start"][0] for c in calls] == ["0", "1000"]
 
 
+def endless_search(api: ApiServer, prefix: str = API, per_page: int = 2) -> None:
+    """A hostile package_search: a few rows a page, and a `count` that is always ahead of `start`."""
+
+    def search(query, _body):
+        start = int(query["start"][0])
+        names = [f"pkg-{i}" for i in range(start, start + per_page)]
+        return 200, "application/json", ok({"count": start + 10 * per_page, "results": [{"name": n} for n in names]})
+
+    api.on(prefix + "package_search", search)
+
+
+def test_an_endless_search_stops_at_the_page_cap(catalog, api) -> None:
+    endless_search(api)
+    config = {"filters": [{"key": "organization", "value": "foo"}], "max_pages": 3}
+    source, report = run(catalog, api, config=config)
+    assert [c.query["start"][0] for c in api.seen(API + "package_search")] == ["0", "2", "4"]
+    # The job fails; the packages of the pages walked are still fetched (the listing's usual partial failure).
+    assert report.job.status == "failed" and len(report.items) == 6
+    assert sorted(c.query["id"][0] for c in api.seen(API + "package_show")) == [f"pkg-{i}" for i in range(6)]
+    next_page = api.url(API + "package_search") + "?q=organization%3Afoo&rows=1000&start=6"
+    assert [e["message"] for e in report.job.errors] == [
+        f'stopped after 3 pages (config "max_pages"): {next_page} was not fetched'
+    ]
+
+
+def test_the_page_cap_defaults_to_the_dcat_one(catalog, api) -> None:
+    source = make_source(catalog, api, config={"filters": [{"key": "tags", "value": "x"}]})
+    assert engine.build_backend(catalog, source).max_pages == 1000
+    dkan = make_source(catalog, api, backend="dkan", name="DKAN", path="dkan/", config={"max_pages": 7})
+    assert engine.build_backend(catalog, dkan).max_pages == 7
+
+
 # ---------------------------------------------------------------- DKAN
 def test_dkan_french_dates_sizes_and_list_result(catalog, api, fixtures_dir: Path) -> None:
     body = (fixtures_dir / "udata/ckan/dkan-french-w-license.json").read_bytes()
@@ -292,6 +324,21 @@ def test_apikey_from_the_environment(catalog, api, datasud, monkeypatch) -> None
 def test_config_is_checked_at_creation(catalog, config, message) -> None:
     with pytest.raises(DataspaceError, match=re.escape(message)):
         actions.create_source(catalog, backend="ckan", url="https://ckan.test/", name="bad", config=config)
+
+
+@pytest.mark.parametrize("backend", ["ckan", "dkan"])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, 'Config key "max_pages" must be between 1 and 100000 (got 0)'),
+        (10**9, 'Config key "max_pages" must be between 1 and 100000'),
+        ("many", 'Config key "max_pages" must be int'),
+        (True, 'Config key "max_pages" must be int'),
+    ],
+)
+def test_max_pages_is_checked_at_creation(catalog, backend, value, message) -> None:
+    with pytest.raises(DataspaceError, match=re.escape(message)):
+        actions.create_source(catalog, backend=backend, url="https://ckan.test/", name="bad", config={"max_pages": value})
 
 
 def test_autoarchive_and_come_back(catalog, api, datasud) -> None:

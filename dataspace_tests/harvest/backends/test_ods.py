@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dataspace_assets.errors import DataspaceError
 from dataspace_assets.harvest import actions, engine
 from dataspace_tests.harvest.backends.apiserver import ApiServer
 
@@ -152,3 +153,37 @@ def test_bad_answers(catalog, api, ods_files) -> None:
     api.answer(SEARCH, 200, "text/html", "<html>maintenance</html>")
     _, failed = run(catalog, api)
     assert failed.job.status == "failed" and failed.job.errors[0]["message"].startswith("Invalid JSON returned by ")
+
+
+def test_an_endless_search_stops_at_the_page_cap(catalog, api, ods_files) -> None:
+    template = json.loads(ods_files["test-a"])
+
+    def search(query, _body):  # a hostile portal: every page is full and `nhits` is always two pages ahead
+        start, rows = int(query["start"][0]), int(query["rows"][0])
+        page = [{**template, "datasetid": f"ds-{i}"} for i in range(start, start + rows)]
+        return 200, "application/json", json.dumps({"nhits": start + 2 * rows, "datasets": page}).encode()
+
+    api.on(SEARCH, search)
+    source, report = run(catalog, api, config={"max_pages": 4})
+    # The job fails; the datasets of the pages walked are still fetched (the listing's usual partial failure).
+    assert report.job.status == "failed" and len(report.items) == 200
+    assert len(api.seen("ods/api/datasets/1.0/ds-0/")) == 1 and not api.seen("ods/api/datasets/1.0/ds-200/")
+    assert [c.query["start"][0] for c in api.seen(SEARCH)] == ["0", "50", "100", "150"]
+    next_page = api.url(SEARCH) + "?start=200&rows=50&interopmetas=true"
+    assert [e["message"] for e in report.job.errors] == [
+        f'stopped after 4 pages (config "max_pages"): {next_page} was not fetched'
+    ]
+    assert engine.build_backend(catalog, actions.create_source(catalog, backend="ods", url=api.url("ods/"), name="Default")).max_pages == 1000
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, 'Config key "max_pages" must be between 1 and 100000 (got 0)'),
+        (100_001, 'Config key "max_pages" must be between 1 and 100000'),
+        ("many", 'Config key "max_pages" must be int'),
+    ],
+)
+def test_max_pages_is_checked_at_creation(catalog, value, message) -> None:
+    with pytest.raises(DataspaceError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        actions.create_source(catalog, backend="ods", url="https://ods.test/", name="bad", config={"max_pages": value})
