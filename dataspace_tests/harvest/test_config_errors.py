@@ -45,6 +45,9 @@ CONFIG_CASES = [
     *[(backend, "apikey", bad) for backend in ("ckan", "dkan") for bad in ("''", "{name = 'X'}", "1")],
     ("ckan", "filters", "[{key = 'nope', value = 'x'}]"), ("ods", "features", "{nope = true}"),
     ("csw-iso-19139", "max_pages", "0"), ("csw-iso-19139", "extra_configs", "[{key = 'nope', value = 1}]"),
+    # a typo of a known key is refused by every built-in backend, not silently ignored
+    *[(backend, "timout", "30") for backend in ("dcat", "csw-dcat", "ckan", "dkan", "ods", "csw-iso-19139")],
+    ("ods", "apikey", "'k'"),  # CKAN's key means nothing to an OpenDataSoft portal
 ]
 
 
@@ -107,3 +110,10 @@ def test_a_bad_config_option_names_config_and_the_key(
     err = capsys.readouterr().err
     assert code != 0
     assert "--config" in err and _offending(key, bad) in err and "Traceback" not in err, err
+
+
+def test_a_plugin_backend_reads_free_form_keys() -> None:
+    from dataspace_tests.harvest.factory_backend import FactoryBackend
+
+    # no declared `config_keys`: the keys are the plugin's own business
+    assert FactoryBackend.validate_config({"anything": 1, "count": 2}) == []

@@ -122,6 +122,10 @@ def _has_type(value: Any, kind: type) -> bool:
     return True
 
 
+# The sections every backend's config may have, and the per-domain request limit every prefetch reads.
+CONFIG_SECTIONS = frozenset({"filters", "features", "extra_configs", "concurrency"})
+
+
 class BaseBackend:
     """A harvest backend: `initialize` lists the remote records, `process_*` maps one record each."""
 
@@ -131,6 +135,9 @@ class BaseBackend:
     features: ClassVar[list[HarvestFeature]] = []
     extra_configs: ClassVar[list[HarvestExtraConfig]] = []
     verify_ssl: ClassVar[bool] = True
+    # The top-level config keys a backend reads besides the sections above: any other key is refused as a
+    # typo ("timout"). None: free-form keys (a plugin backend that reads what it likes).
+    config_keys: ClassVar[frozenset[str] | None] = None
 
     def __init__(
         self,
@@ -278,6 +285,13 @@ class BaseBackend:
         errors: list[str] = []
         if not isinstance(config, dict):
             return ["config must be an object"]
+        if cls.config_keys is not None:
+            known = cls.config_keys | CONFIG_SECTIONS
+            errors += [
+                f'Unknown config key "{key}" for "{cls.name}" backend (known: {", ".join(sorted(known))})'
+                for key in config
+                if key not in known
+            ]
         for section, declared, what in (
             ("filters", cls.filters, "filter"),
             ("extra_configs", cls.extra_configs, "extra config"),

@@ -82,6 +82,7 @@ class CkanBackend(BaseBackend):
     """Harvests a CKAN portal through its action API (v3)."""
 
     name = "ckan"
+    config_keys = frozenset(HTTP_KEYS) | {"max_pages", "apikey"}
     display_name = "CKAN"
     filters = [
         HarvestFilter("Organization", "organization", str, "A CKAN organization name"),

@@ -35,6 +35,7 @@ class CswIsoBackend(BaseBackend):
     """Harvests a CSW catalogue (GeoNetwork, geo-ide ...) asking for ISO 19139 records."""
 
     name = "csw-iso-19139"
+    config_keys = frozenset(HTTP_KEYS) | {"max_pages", "max_triples"}
     display_name = "CSW-ISO-19139"
     extra_configs = [
         HarvestExtraConfig(

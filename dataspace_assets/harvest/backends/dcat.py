@@ -98,6 +98,7 @@ class DcatBackend(BaseBackend):
     """Harvests a DCAT catalogue in RDF/XML, Turtle, N3, N-Triples, TriG or JSON-LD, following Hydra paging."""
 
     name = "dcat"
+    config_keys = frozenset(CONFIG_KEYS)
     display_name = "DCAT"
 
     # ------------------------------------------------------------ config

@@ -108,6 +108,7 @@ class OdsBackend(BaseBackend):
     """Harvests an OpenDataSoft portal through its API v1."""
 
     name = "ods"
+    config_keys = frozenset(HTTP_KEYS) | {"max_pages"}
     display_name = "OpenDataSoft"
     filters = [
         HarvestFilter("Tag", "tags", str, "An ODS keyword (facet keyword)"),

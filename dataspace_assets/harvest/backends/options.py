@@ -19,6 +19,7 @@ HTTP_KEYS: dict[str, type | tuple[type, ...]] = {
     "retries": int,
     "retry_backoff": (int, float),
     "max_bytes": int,
+    "deadline": (int, float),
 }
 
 
