@@ -36,13 +36,14 @@ BINDINGS_FILE = "bindings.toml"
 DATASPACE_PREFIX = "dataspace"
 TABLES = ("run", "fetch", "inputs")
 RUN_KEYS = ("mode", "registry")
-# (type, lower bound (exclusive), upper bound): the shared HTTP bounds, but a twin's Data may be a whole
-# satellite product, so its size cap goes beyond a catalogue page's.
+# (type, lower bound, upper bound): the shared HTTP bounds, but a twin's Data may be a whole satellite
+# product, so its size cap goes beyond a catalogue page's. The lower bound is excluded for _POSITIVE keys.
 _FETCH_BOUNDS: dict[str, tuple[type | tuple[type, ...], float, float]] = {
-    "timeout": (OPTION_BOUNDS["timeout"][0], 0.0, OPTION_BOUNDS["timeout"][2]),
-    "retries": (int, -1, OPTION_BOUNDS["retries"][2]),
+    "timeout": OPTION_BOUNDS["timeout"],
+    "retries": OPTION_BOUNDS["retries"],
     "max_bytes": (int, 0, 64 * 1024**3),
 }
+_POSITIVE = frozenset({"timeout", "max_bytes"})
 FETCH_KEYS = ("allow_private_addresses", *_FETCH_BOUNDS)
 
 
@@ -185,9 +186,16 @@ def _bound_problem(key: str, value: Any) -> tuple[str, str] | None:
         return "wrong-type", f"expected {wanted}, got {describe(value)}"
     if isinstance(value, float) and not math.isfinite(value):
         return "out-of-range", f"expected a finite number, got {describe(value)}"
-    if not low < value <= high:
-        return "out-of-range", f"expected {wanted} above {low:g} and at most {high:g}, got {describe(value)}"
+    if key in _POSITIVE and not low < value <= high:
+        return "out-of-range", f"expected {wanted} above {_num(low)} and at most {_num(high)}, got {describe(value)}"
+    if not low <= value <= high:
+        return "out-of-range", f"expected {wanted} from {_num(low)} to {_num(high)}, got {describe(value)}"
     return None
+
+
+def _num(bound: float) -> str:
+    """A bound as people write it: 68719476736, 600, 0.5."""
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
 
 
 def _bindings(table: dict[str, Any], manifest: Manifest | None, out: Problems) -> dict[str, AssetBinding]:
