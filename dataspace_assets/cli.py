@@ -119,21 +119,10 @@ def _doctor(args: argparse.Namespace) -> int:
 
 def config_problems(configs_dir: Path) -> list[str]:
     """Problems of the harvest sources and DeltaTwin folders under configs/ (the data space TOML is its pillar's)."""
-    from dataspace_assets.deltatwin.validate import TwinFolderError, validate_folder
+    from dataspace_assets.deltatwin.validate import twin_folder_problems
     from dataspace_assets.harvest.sources_config import check_declared_sources
 
-    problems = check_declared_sources(configs_dir)
-    twins = configs_dir / "deltatwins"
-    for folder in sorted(twins.iterdir()) if twins.is_dir() else []:
-        if folder.name.startswith(".") or not folder.is_dir():
-            continue
-        try:
-            report = validate_folder(folder)
-        except (TwinFolderError, OSError) as exc:
-            problems.append(f"{folder}: {exc}")
-            continue
-        problems += [problem.render() for problem in report.errors]
-    return problems
+    return check_declared_sources(configs_dir) + twin_folder_problems(configs_dir / "deltatwins")
 
 
 def _validate_configs(args: argparse.Namespace, pillar_validate) -> int:  # noqa: ANN001

@@ -7,12 +7,13 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
+from dataspace_assets.deltatwin.bindings import with_bound_defaults
 from dataspace_assets.deltatwin.coercion import coerce
 from dataspace_assets.deltatwin.fetch import FetchError, fetch
 from dataspace_assets.deltatwin.inputs import MASK, Secret, check_inputs
@@ -109,14 +110,7 @@ def needs_inputs(plan: TwinPlan) -> bool:
 
 def unbound_manifest(plan: TwinPlan) -> Manifest:
     """The manifest as the run's inputs are checked against it: inputs fed by a data-space asset need no value."""
-    manifest = plan.twin.manifest
-    inputs = {
-        name: replace(declared, default=DataRef(f"dataspace/{plan.settings.bindings[name].store_name}"))
-        if name in plan.settings.bindings
-        else declared
-        for name, declared in manifest.inputs.items()
-    }
-    return replace(manifest, inputs=inputs)
+    return with_bound_defaults(plan.twin.manifest, plan.settings.bindings)
 
 
 def inputs_file_form(plan: TwinPlan, config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, TwinValue]]:

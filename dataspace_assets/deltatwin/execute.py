@@ -25,6 +25,7 @@ from dataspace_assets.deltatwin.assets import (
     graph_name,
 )
 from dataspace_assets.deltatwin.assets import unbound_manifest
+from dataspace_assets.deltatwin.bindings import bound_assets
 from dataspace_assets.deltatwin.inputs import check_inputs_file
 from dataspace_assets.deltatwin.plan import mangle
 from dataspace_assets.deltatwin.validate import validate_folder
@@ -123,7 +124,7 @@ def run_twin(
     plan = build_plan(folder, registries=registries)
     data: dict[str, Any] = {}
     if inputs is not None:
-        checked = check_inputs_file(inputs, unbound_manifest(plan))
+        checked = check_inputs_file(inputs, unbound_manifest(plan), bound=bound_assets(plan.settings.bindings))
         if not checked.ok:
             errors = [p for p in checked.problems if p.severity == "error"]
             for problem in errors:

@@ -101,8 +101,13 @@ class InputsResult:
         return None
 
 
-def check_inputs(data: Any, manifest: Manifest, *, file: str = "inputs.json") -> InputsResult:
-    """Check a parsed inputs file against the manifest's inputs; bind every input when nothing is an error."""
+def check_inputs(
+    data: Any, manifest: Manifest, *, file: str = "inputs.json", bound: Mapping[str, str] | None = None
+) -> InputsResult:
+    """Check a parsed inputs file against the manifest's inputs; bind every input when nothing is an error.
+
+    `bound` names the inputs bindings.toml feeds from a data-space asset (name -> asset key): the file cannot give them.
+    """
     out = Problems(file)
     if not isinstance(data, dict):
         out.error((), "wrong-type", f"expected a JSON object {{name: {{type, value}}}}, got {kind(data)}")
@@ -113,6 +118,11 @@ def check_inputs(data: Any, manifest: Manifest, *, file: str = "inputs.json") ->
         declared = manifest.inputs.get(name)
         if declared is None:
             out.error((name,), "undeclared-input", _undeclared(MASK if name in secrets else name, manifest))
+            continue
+        if bound and name in bound:
+            out.error(
+                (name,), "bound-input", f"bound to {bound[name]} in bindings.toml: it takes the stored item, not a value"
+            )
             continue
         value = _check_entry(name, entry, declared, out, secrets)
         if value is not _INVALID:
@@ -127,7 +137,7 @@ def check_inputs(data: Any, manifest: Manifest, *, file: str = "inputs.json") ->
     return InputsResult(problems, _bind(manifest, provided))
 
 
-def check_inputs_file(path: Path, manifest: Manifest | None) -> InputsResult:
+def check_inputs_file(path: Path, manifest: Manifest | None, *, bound: Mapping[str, str] | None = None) -> InputsResult:
     """Read an inputs file (any failure is a problem) and check it; without a manifest only its reading is checked."""
     out = Problems(path.name)
     readable, data = load_json(path, out)
@@ -136,7 +146,7 @@ def check_inputs_file(path: Path, manifest: Manifest | None) -> InputsResult:
     if manifest is None:
         out.info((), "inputs-unchecked", f"not checked: {MANIFEST_FILE} could not be read")
         return InputsResult(tuple(out))
-    result = check_inputs(data, manifest, file=path.name)
+    result = check_inputs(data, manifest, file=path.name, bound=bound)
     return InputsResult(tuple(out) + result.problems, result.inputs)
 
 
@@ -149,7 +159,7 @@ def _check_entry(name: str, entry: Any, declared: Input, out: Problems, secrets:
         out.error((name,), "wrong-type", f"expected an object {{type, value}}, got {kind(entry)}")
         return _INVALID
     if "type" not in entry:
-        out.error((name,), "missing-key", f'missing "type" (the manifest declares {declared.type})')
+        out.error((name, "type"), "missing-key", f'missing "type" (the manifest declares {declared.type})')
         return _INVALID
     given = entry["type"]
     if not isinstance(given, str):
@@ -212,7 +222,7 @@ def _missing_value(name: str, entry: dict, type_: str, key: str, out: Problems) 
         if other in entry:
             out.error((name, other), "input-type", _type_message(name, type_, _json_type(entry[other], other)))
             return _INVALID
-    out.error((name,), "missing-key", f"missing {quote(key)} (a {type_} input takes its {quote(key)})")
+    out.error((name, key), "missing-key", f"missing {quote(key)} (a {type_} input takes its {quote(key)})")
     return _INVALID
 
 

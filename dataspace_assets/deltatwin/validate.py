@@ -7,6 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dataspace_assets.deltatwin.bindings import (
+    TwinSettings,
+    bound_assets,
+    check_twin_settings,
+    with_bound_defaults,
+)
 from dataspace_assets.deltatwin.files import load_json, load_yaml
 from dataspace_assets.deltatwin.inputs import BoundInputs, check_inputs_file
 from dataspace_assets.deltatwin.manifest import MANIFEST_FILE, Manifest, ManifestResult, check_manifest
@@ -39,6 +45,7 @@ class ValidationReport:
     workflow: Workflow | None = None
     twin: TwinGraph | None = None
     inputs: BoundInputs | None = None  # only when an inputs file was checked and nothing is an error
+    settings: TwinSettings | None = None  # bindings.toml read (the defaults without one); None when it has an error
 
     @property
     def ok(self) -> bool:
@@ -107,20 +114,45 @@ def validate_folder(
     before: tuple[Problem, ...] = check_publish_version(publish) if publish is not None else ()
     if publish is not None:
         report = _publish_strict(report)
+    settings, settings_problems = check_twin_settings(folder, manifest=report.manifest)
     if inputs is None:
-        return _extended(report, before, (), None)
-    checked = check_inputs_file(Path(inputs), report.manifest)
-    return _extended(report, before, checked.problems, checked.inputs)
+        return _extended(report, before, settings_problems, None, settings)
+    # An input bound to a data-space asset in bindings.toml takes its value from the store, as in `twin run`.
+    manifest, bound = report.manifest, {}
+    if manifest is not None and settings is not None and settings.bindings:
+        manifest, bound = with_bound_defaults(manifest, settings.bindings), bound_assets(settings.bindings)
+    checked = check_inputs_file(Path(inputs), manifest, bound=bound)
+    return _extended(report, before, settings_problems + checked.problems, checked.inputs, settings)
 
 
 def _extended(
-    report: ValidationReport, before: tuple[Problem, ...], after: tuple[Problem, ...], inputs: BoundInputs | None
+    report: ValidationReport,
+    before: tuple[Problem, ...],
+    after: tuple[Problem, ...],
+    inputs: BoundInputs | None,
+    settings: TwinSettings | None,
 ) -> ValidationReport:
-    """The folder's report with the publish problems first and the inputs file's last; twin and inputs only if clean."""
+    """The folder's report with the publish problems first, then bindings.toml's and the inputs file's; twin and
+    inputs only if clean."""
     problems = before + report.problems + after
     clean = not any(p.severity == "error" for p in problems)
     twin = report.twin if clean else None
-    return ValidationReport(problems, report.manifest, report.workflow, twin, inputs if clean else None)
+    return ValidationReport(problems, report.manifest, report.workflow, twin, inputs if clean else None, settings)
+
+
+def twin_folder_problems(twins_dir: Path) -> list[str]:
+    """The error lines of every twin folder under `configs/deltatwins/`, each naming its file by its full path."""
+    lines: list[str] = []
+    for folder in sorted(twins_dir.iterdir()) if twins_dir.is_dir() else []:
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        try:
+            report = validate_folder(folder)
+        except (TwinFolderError, OSError) as exc:
+            lines.append(f"{folder}: {exc}")
+            continue
+        lines += [replace(p, file=str(folder / p.file)).render() for p in report.errors]
+    return lines
 
 
 def _with_cycles(report: ValidationReport, resolve: DependencyResolver) -> ValidationReport:

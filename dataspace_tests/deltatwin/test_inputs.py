@@ -205,7 +205,7 @@ def test_a_name_the_manifest_does_not_declare_is_an_error_as_in_start_local() ->
         (with_entry("label", "B02"), [("wrong-type", "label", "expected an object {type, value}, got a string")]),
         (
             with_entry("label", {"value": "B02"}),
-            [("missing-key", "label", 'missing "type" (the manifest declares string)')],
+            [("missing-key", "label.type", 'missing "type" (the manifest declares string)')],
         ),
         (
             with_entry("label", {"type": 3, "value": "B02"}),
@@ -213,11 +213,11 @@ def test_a_name_the_manifest_does_not_declare_is_an_error_as_in_start_local() ->
         ),
         (
             with_entry("label", {"type": "string"}),
-            [("missing-key", "label", 'missing "value" (a string input takes its "value")')],
+            [("missing-key", "label.value", 'missing "value" (a string input takes its "value")')],
         ),
         (
             with_entry("product", {"type": "Data"}),
-            [("missing-key", "product", 'missing "url" (a Data input takes its "url")')],
+            [("missing-key", "product.url", 'missing "url" (a Data input takes its "url")')],
         ),
     ],
 )
