@@ -101,7 +101,7 @@ def test_a_bad_harvest_source_fails_validate_and_doctor(tmp_settings, tmp_path, 
     monkeypatch.setenv("DATASPACE_CONFIGS", str(configs))
     code, out, _ = run("config", "validate")
     assert code == 1
-    assert f"{bad}: sources[0]: {message}" in out
+    assert f"{bad}: sources[0].config: {message}" in out
     code, out, _ = run("doctor")
     assert code == 1
     [configs_line] = [line for line in out.splitlines() if "configs:" in line]

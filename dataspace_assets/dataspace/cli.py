@@ -15,7 +15,13 @@ def _validate(args: argparse.Namespace) -> int:
     settings = load_settings()
     configs = Path(args.configs) if args.configs else settings.configs_dir
     # `--configs` may name the configs root (holding dataspace/) or the TOML folder itself.
-    folder = dataspace_folder(configs) if dataspace_folder(configs).is_dir() else configs
+    folder = dataspace_folder(configs)
+    if not folder.is_dir():
+        if any((configs / sub).is_dir() for sub in ("harvest", "deltatwins")):
+            # A configs root without a data space: its other TOML files (a twin's bindings.toml) are not ours.
+            print(f"{folder}: no data space folder, no collector, harvester or handler")
+            return 0
+        folder = configs
     if not folder.is_dir():
         print(f"{folder}: no such folder")
         return 1

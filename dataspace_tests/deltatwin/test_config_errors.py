@@ -139,8 +139,7 @@ def _changed(doc: Any, path: tuple, value: Any) -> Any:
 
 
 def _twin(root: Path) -> Path:
-    """A copy of the example twin under `root/deltatwins/`, beside the (empty) data space folder, as configs/ holds them."""
-    (root / "dataspace").mkdir(exist_ok=True)
+    """A copy of the example twin under `root/deltatwins/`, in a configs/ with no data space folder."""
     folder = root / "deltatwins" / "example"
     shutil.copytree(EXAMPLE, folder)
     return folder
