@@ -496,31 +496,3 @@ class CeleryWorker:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, timeout=20)
-
-
-class DgDev(DagsterWebserver):
-    """`dg dev` in the project (webserver, daemon and code server), in its own process group, stopped by PGID."""
-
-    name = "dg dev"
-
-    def command(self) -> list[str]:
-        dg = PROJECT_ROOT / ".venv" / "bin" / "dg"
-        return [str(dg), "dev", "--host", "127.0.0.1", "--port", str(self.port)]
-
-    def stop(self, timeout: float = 60.0) -> bool:
-        """TERM to the group, then wait until every process of it is gone; False when some needed a KILL."""
-        if self.process is None:
-            return True
-        stop_process(self.process, timeout=20)  # the leader (dg) first: it stops its children in turn
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self.process.pid, 0)
-            except ProcessLookupError:
-                return True
-            time.sleep(0.2)
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return True
-        return False
