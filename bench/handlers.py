@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -30,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "configs"))
+from common import write_results  # noqa: E402
 
 from components.sensors import SimulatedSensorFeed  # noqa: E402
 
@@ -190,9 +190,7 @@ def main() -> None:
               "body_bytes": len(payload), "summary": summary, "rps_ratio": rps_ratio, "p99_ratio": p99_ratio,
               "goal": {"rps_ratio_min": 0.5, "p99_ratio_max": 4.0},
               "met": rps_ratio >= 0.5 and p99_ratio <= 4.0}
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "handlers.json").write_text(json.dumps(report, indent=2))
+    write_results("handlers", report)
     for label in ("bare", "ours"):
         s = summary[label]
         print(f"{label:5} {s['rps']['median']:8.0f} req/s ({s['rps']['min']:.0f}-{s['rps']['max']:.0f})  "

@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common import write_results  # noqa: E402
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 CKAN = "http://demo.ckan.org/"
@@ -291,10 +292,7 @@ def main() -> int:
                 if args.profile:
                     print(rounds["cli"][-1].get("profile", ""))
             del graph
-    out = ROOT / "bench" / "results" / "harvest.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    print(f"wrote {write_results('harvest', results)}")
     return 0
 
 

@@ -10,7 +10,6 @@ Writes bench/results/publish.json and prints, per page, ours / floor where
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import socket
@@ -24,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from common import write_results  # noqa: E402
 
 import requests  # noqa: E402
 from rdflib import Graph  # noqa: E402
@@ -161,9 +161,7 @@ def main() -> int:
         report["pages"][str(page)] = row
         print(f"page {page}: floor {row['floor_ms']} ms; ours {row['ours_ms']} ms ({row['ours_ratio']}x); "
               f"over HTTP {row['http_ms']} ms ({row['http_ratio']}x)")
-    out = ROOT / "bench" / "results" / "publish.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_results("publish", report)
     return 0
 
 
