@@ -107,7 +107,9 @@ def validate_folder(
             raise ValueError(f"publishing validates the manifest as {PUBLISH_SCHEMA}, not {version}")
         version = PUBLISH_SCHEMA
     workflow_path = folder / WORKFLOW_FILE
-    resolve = _resolver(registries)
+    # Dependency nodes resolve through the registries given and those of bindings.toml, as in `twin run`.
+    early, _ = check_twin_settings(folder, extra_registries=tuple(registries))
+    resolve = _resolver(early.registries if early is not None else registries)
     report = validate_files(folder / MANIFEST_FILE, workflow_path, version=version, resolve=resolve)
     if resolve is not None and report.manifest is not None:
         report = _with_cycles(report, resolve)

@@ -406,6 +406,14 @@ def test_dependency_cycles_are_refused_before_running(tmp_path) -> None:
         build_plan(folder)
 
 
+def test_validate_resolves_dependencies_through_the_registry_of_bindings_toml(tmp_path) -> None:
+    from dataspace_assets.deltatwin.validate import validate_folder
+
+    assert validate_folder(nested(tmp_path / "ok")).ok
+    report = validate_folder(nested(tmp_path / "loop", child_depends_on_itself=True))  # no --registry given
+    assert [p.code for p in report.errors] == ["dependency-cycle"]
+
+
 def test_edge_type_mismatches_are_refused_before_running(tmp_path) -> None:
     folder = make_twin(
         tmp_path,
