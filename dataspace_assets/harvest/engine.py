@@ -34,7 +34,9 @@ log = logging.getLogger("dataspace_assets.harvest")
 
 AUTOARCHIVE_GRACE_DAYS = 7
 PREVIEW_MAX_ITEMS = 20
-CHUNK_SIZE = 500  # items mapped and saved together (one transaction)
+CHUNK_SIZE = 500  # at most this many items mapped and saved together (one transaction)
+FIRST_PART = 50  # the first part of a chunk; parts double up to CHUNK_SIZE while each takes under PART_SECONDS
+PART_SECONDS = 1.0  # a slow remote keeps small parts: progress shows and a crash loses little
 RUN_CHUNK_SIZE = 2500  # items per process_chunk call in run_job: the backend is rebuilt once per call
 _SPACE = re.compile(r"\s")
 
@@ -451,9 +453,22 @@ def _process_items(
     return outcomes
 
 
-def _in_chunks(items: list[HarvestItem], size: int = CHUNK_SIZE) -> Iterator[list[HarvestItem]]:
-    for start in range(0, len(items), size):
+def _in_parts(items: list[HarvestItem]) -> Iterator[list[HarvestItem]]:
+    """The items in parts of FIRST_PART, doubling up to CHUNK_SIZE while a part takes under PART_SECONDS.
+
+    A fast source (a parsed DCAT page) is saved in few large transactions; a slow remote (one request per
+    record) in small ones, so its progress shows and a killed run loses little.
+    """
+    start, size = 0, FIRST_PART
+    while start < len(items):
+        began = time.monotonic()
         yield items[start : start + size]
+        start += size
+        elapsed = time.monotonic() - began
+        if elapsed < PART_SECONDS:
+            size = min(CHUNK_SIZE, size * 2)
+        elif elapsed > 2 * PART_SECONDS:
+            size = max(FIRST_PART, size // 2)
 
 
 def process_chunk(
@@ -467,10 +482,9 @@ def process_chunk(
     licence_ids = catalog.license_ids()
     counts: Counter[str] = Counter()
     with _gc_spares_the_listing():
-        # A large chunk (one Dagster step) is saved a few hundred items at a time: progress shows and a crash
-        # loses little. Only the statuses are kept: a part's records go once stored, so the collector does not
+        # A large chunk (one Dagster step) is saved in parts: progress shows and a crash loses little. Only the statuses are kept: a part's records go once stored, so the collector does not
         # walk every record of a 5,000-item chunk again and again.
-        for part in _in_chunks(items):
+        for part in _in_parts(items):
             parts = _process_items(catalog, source, backend, part, licence_ids=licence_ids, progress=progress)
             counts.update(o.status for o in parts)
             _recount_now_and_then(catalog, job_id)  # the part is saved at once; the counters follow for progress
@@ -546,14 +560,14 @@ def _finalize_job(catalog: Catalog, job_id: str, *, grace_days: int, progress: P
     job, source, backend = _rebuild(catalog, job_id)
     licence_ids = catalog.license_ids()
     # Dataset items a chunk never reached (a crashed worker) are finished here, then the dataservices.
-    for chunk in _in_chunks(catalog.get_items(job_id, status="pending", kind="dataset")):
+    for chunk in _in_parts(catalog.get_items(job_id, status="pending", kind="dataset")):
         _process_items(catalog, source, backend, chunk, licence_ids=licence_ids, progress=progress)
     services = catalog.get_items(job_id, status="pending", kind="dataservice")
     if services:
         dataset_ids = {
             i.remote_id: i.dataset_id for i in catalog.get_items(job_id, kind="dataset") if i.dataset_id and i.remote_id
         }
-        for chunk in _in_chunks(services):
+        for chunk in _in_parts(services):
             _process_items(
                 catalog, source, backend, chunk, licence_ids=licence_ids, dataset_ids=dataset_ids, progress=progress
             )

@@ -396,3 +396,34 @@ def test_progress_reports_the_total_then_each_item(catalog: Catalog) -> None:
     engine.run_job(catalog, make(catalog, config={"ids": ["a", None, "b"], "dataservices": ["api"]}),
                    progress=lambda n, total: calls.append((n, total)))
     assert calls == [(0, 3), (1, 0), (1, 0), (1, 0)]  # the skipped item is decided while listing
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand (what a part took is the test's choice, not the machine's)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def _part_sizes(monkeypatch, count: int, seconds_per_item: float) -> list[int]:
+    clock = _Clock()
+    monkeypatch.setattr(engine.time, "monotonic", clock.monotonic)
+    sizes = []
+    for part in engine._in_parts(list(range(count))):
+        sizes.append(len(part))
+        clock.now += seconds_per_item * len(part)
+    return sizes
+
+
+def test_fast_items_are_saved_in_parts_growing_to_the_chunk_size(monkeypatch) -> None:
+    sizes = _part_sizes(monkeypatch, 3000, 0.0001)
+    assert sizes[:5] == [50, 100, 200, 400, engine.CHUNK_SIZE] and sum(sizes) == 3000
+    assert max(sizes) == engine.CHUNK_SIZE
+
+
+def test_a_slow_remote_keeps_small_parts_so_progress_shows(monkeypatch) -> None:
+    sizes = _part_sizes(monkeypatch, 300, 0.5)  # half a second per record: a part of 50 takes 25 s
+    assert sizes == [engine.FIRST_PART] * 6
