@@ -39,11 +39,21 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]
         if user is not None and user.description:  # a dg.Failure: its description is written for the user
             failures.append((event.step_key or "run", user.description.strip()))
             continue
-        error = event.step_failure_data.error
-        while error is not None and error.cause is not None:
-            error = error.cause
-        failures.append((event.step_key or "run", error.message.strip() if error else "failed"))
+        failures.append((event.step_key or "run", _innermost(event.step_failure_data.error)))
+    if not failures and not result.success:
+        # No step failed: the run itself did (Dagster's own machinery, e.g. its storage): say why, not "failed".
+        for event in result.all_events:
+            if event.event_type == dg.DagsterEventType.RUN_FAILURE:
+                error = getattr(event.event_specific_data, "error", None)
+                failures.append(("run", f"{event.message}: {_innermost(error)}" if error else event.message or "failed"))
     return failures
+
+
+def _innermost(error) -> str:  # noqa: ANN001 (Dagster's serialisable error info)
+    """The message of the innermost cause of an error: what went wrong, not the wrappers around it."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error else "failed"
 
 
 # --------------------------------------------------------------------------- the run queue's tag limits

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from dataspace_assets.errors import DataspaceError
@@ -268,6 +269,44 @@ def _follow(catalog: "Catalog", source: "HarvestSource", run_tag: tuple[str, str
         bar.close()
 
 
+START_WAIT_SECONDS = 60.0  # how long a second `harvest run` of a source waits to see who holds it
+
+
+@contextmanager
+def _start_lock(settings, catalog, source):  # noqa: ANN001
+    """Hold this source's start lock in the Dagster home for the run: a second `harvest run` refuses, before any run.
+
+    Without it two commands started together both pass the catalogue's check and both start a Dagster run (the
+    second refused only inside its first step), and Dagster's first claim of the `harvest` pool on a fresh
+    PostgreSQL instance races between them. The lock goes with the process, also when it is killed.
+    """
+    import fcntl
+    import time
+
+    from dataspace_assets.harvest.assets import busy_message
+
+    with open(settings.dagster_home / f".harvest-{source.slug}.lock", "a") as handle:
+        deadline = time.monotonic() + START_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = catalog.source_lock(source.id)  # the other command's run, once it has claimed the source
+                if holder is not None:
+                    raise DataspaceError(busy_message(source, holder)) from None
+                if time.monotonic() > deadline:
+                    raise DataspaceError(
+                        f'harvest source "{source.slug}" is being started by another `dataspace harvest run`; '
+                        "try again once it ends"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _run(args: argparse.Namespace) -> int:
     """Harvest a source now, from this process, through Dagster (steps on Celery workers with DATASPACE_EXECUTOR=celery)."""
     import threading
@@ -290,14 +329,15 @@ def _run(args: argparse.Namespace) -> int:
         raise DataspaceError(busy_message(source, holder))
     invocation = ("dataspace/invocation", uuid.uuid4().hex)
     tags = {**run_tags(source.slug, source.domain, args.max_items), **process_tags(), invocation[0]: invocation[1]}
-    stop = threading.Event()
-    thread = threading.Thread(target=_follow, args=(catalog, source, invocation, instance, stop), daemon=True)
-    thread.start()
-    try:
-        run_id, errors = execute_harvest(settings, instance, source.slug, tags)
-    finally:
-        stop.set()
-        thread.join()
+    with _start_lock(settings, catalog, source):
+        stop = threading.Event()
+        thread = threading.Thread(target=_follow, args=(catalog, source, invocation, instance, stop), daemon=True)
+        thread.start()
+        try:
+            run_id, errors = execute_harvest(settings, instance, source.slug, tags)
+        finally:
+            stop.set()
+            thread.join()
     jobs = [j for j in catalog.list_jobs(source.id, limit=5) if j.dagster_run_id == run_id]
     if not jobs:
         raise DataspaceError(f"harvest run {run_id} of {source.slug} failed: {'; '.join(errors) or 'no job'}")

@@ -231,9 +231,20 @@ def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> lis
 
 def add_partitions(instance: "dg.DagsterInstance", keys: list[str]) -> list[str]:
     """Add the partitions of `catalog/harvest` (source slugs) that are missing; return the added keys."""
+    import sqlalchemy as sa
+
     missing = [key for key in dict.fromkeys(keys) if not instance.has_dynamic_partition(PARTITIONS_NAME, key)]
     if missing:
-        instance.add_dynamic_partitions(PARTITIONS_NAME, missing)
+        try:
+            instance.add_dynamic_partitions(PARTITIONS_NAME, missing)
+        except sa.exc.IntegrityError:
+            # Another process (a second `harvest run`, the sensor) added some of them at the same moment.
+            for key in missing:
+                if not instance.has_dynamic_partition(PARTITIONS_NAME, key):
+                    try:
+                        instance.add_dynamic_partitions(PARTITIONS_NAME, [key])
+                    except sa.exc.IntegrityError:
+                        pass  # added by the other process in between: it exists, which is all we need
     return missing
 
 
