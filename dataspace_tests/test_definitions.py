@@ -60,3 +60,12 @@ def test_dagster_definitions_validate_passes(project_settings) -> None:
     )
     assert answer.returncode == 0, answer.stderr[-3000:]
     assert "Validation successful for code location dataspace" in answer.stderr + answer.stdout
+
+
+def test_loading_prints_no_dagster_warning(project_settings) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build_definitions(project_settings)
+    assert [str(w.message) for w in caught if issubclass(w.category, dg.BetaWarning)] == []

@@ -8,6 +8,7 @@ cron are time-partitioned: a partition range re-derives exactly those windows, r
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -443,21 +444,26 @@ def harvester_asset(harvester: HarvesterConfig) -> dg.AssetsDefinition:
     )
     package = components_package()
 
-    @dg.multi_asset(
-        specs=[spec],
-        name=f"dataspace__{harvester.full_name}",
-        retry_policy=retry,
-        # One run at a time per harvester is the store lock's job (storage/locks.py): it covers command-line
-        # runs and is freed by a kill -9, where a pool slot of a killed run stays claimed. POOL stays for
-        # limiting calls to an outside API.
-        pool=harvester.pool,
-        op_tags={HARVESTER_TAG: harvester.full_name},
-        check_specs=[dg.AssetCheckSpec(LAG_CHECK, asset=key, description="Pending source items not derived yet")],
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
-        required_resource_keys={STORE_KEY},
-    )
-    def _harvest(context):
-        return harvest(context, harvester, getattr(context.resources, STORE_KEY), package)
+    # Time windows backfill in one run (BackfillPolicy.single_run); Dagster marks that parameter beta, and
+    # its warning would print on every command that loads the definitions.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+
+        @dg.multi_asset(
+            specs=[spec],
+            name=f"dataspace__{harvester.full_name}",
+            retry_policy=retry,
+            # One run at a time per harvester is the store lock's job (storage/locks.py): it covers command-line
+            # runs and is freed by a kill -9, where a pool slot of a killed run stays claimed. POOL stays for
+            # limiting calls to an outside API.
+            pool=harvester.pool,
+            op_tags={HARVESTER_TAG: harvester.full_name},
+            check_specs=[dg.AssetCheckSpec(LAG_CHECK, asset=key, description="Pending source items not derived yet")],
+            backfill_policy=dg.BackfillPolicy.single_run() if partitions else None,
+            required_resource_keys={STORE_KEY},
+        )
+        def _harvest(context):
+            return harvest(context, harvester, getattr(context.resources, STORE_KEY), package)
 
     return _harvest
 

@@ -6,6 +6,7 @@ range (CLI or UI) re-derives exactly those windows; a range runs as one run (sin
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -52,40 +53,45 @@ def _level_asset(component: ComponentConfig, plan: ParquetPlan, index: int) -> d
     split = f", one file per {', '.join(level.keys)}" if level.keys else ""
     partitions = level_partitions(plan, level)
 
-    @dg.asset(
-        key=parquet_key(name, plan, index),
-        group_name=component.group,
-        description=f"{name} as Parquet, one file per {level.label} window made from {made_from}{split}.",
-        deps=[upstream],
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        # A window is cut once it has closed: the latest partition of a time-window definition is complete.
-        automation_condition=dg.AutomationCondition.on_cron(level.cron, "UTC"),
-        kinds={"parquet"},
-        op_tags={PARQUET_TAG: name},
-        metadata={
-            "dataspace/component": "parquetize",
-            "dataspace/source_component": name,
-            "dataspace/level": level.label,
-            "dataspace/keys": ", ".join(level.keys) or "none",
-            "dataspace/table": f"{name}_parquetize",
-        },
-        required_resource_keys={STORE_KEY},
-    )
-    def _parquetize(context) -> dg.MaterializeResult:  # unannotated: annotations are strings here
-        store = getattr(context.resources, STORE_KEY).get_store()
-        parquetizer = Parquetizer(store, name, plan)
-        results = []
-        for key in context.partition_keys:
-            window = partitions.time_window_for_partition_key(key)
-            result = (
-                parquetizer.batch(window.start, window.end)
-                if index == 0
-                else parquetizer.roll_up(index, window.start, window.end)
-            )
-            context.log.info(_summary(name, result))
-            results.append(result)
-        return dg.MaterializeResult(metadata=run_metadata(results))
+    # A backfill of a level is one run over its range (BackfillPolicy.single_run); Dagster marks that
+    # parameter beta, and its warning would print on every command that loads the definitions.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+
+        @dg.asset(
+            key=parquet_key(name, plan, index),
+            group_name=component.group,
+            description=f"{name} as Parquet, one file per {level.label} window made from {made_from}{split}.",
+            deps=[upstream],
+            partitions_def=partitions,
+            backfill_policy=dg.BackfillPolicy.single_run(),
+            # A window is cut once it has closed: the latest partition of a time-window definition is complete.
+            automation_condition=dg.AutomationCondition.on_cron(level.cron, "UTC"),
+            kinds={"parquet"},
+            op_tags={PARQUET_TAG: name},
+            metadata={
+                "dataspace/component": "parquetize",
+                "dataspace/source_component": name,
+                "dataspace/level": level.label,
+                "dataspace/keys": ", ".join(level.keys) or "none",
+                "dataspace/table": f"{name}_parquetize",
+            },
+            required_resource_keys={STORE_KEY},
+        )
+        def _parquetize(context) -> dg.MaterializeResult:  # unannotated: annotations are strings here
+            store = getattr(context.resources, STORE_KEY).get_store()
+            parquetizer = Parquetizer(store, name, plan)
+            results = []
+            for key in context.partition_keys:
+                window = partitions.time_window_for_partition_key(key)
+                result = (
+                    parquetizer.batch(window.start, window.end)
+                    if index == 0
+                    else parquetizer.roll_up(index, window.start, window.end)
+                )
+                context.log.info(_summary(name, result))
+                results.append(result)
+            return dg.MaterializeResult(metadata=run_metadata(results))
 
     return _parquetize
 
