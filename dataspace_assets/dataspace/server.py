@@ -163,6 +163,13 @@ def _json_error(status: int, message: str, **extra: Any) -> Response:
     return Response(_error_body(status, message, **extra), status_code=status, media_type="application/json")
 
 
+def _server_error(what: str, answer: str, exc: BaseException | None = None) -> Response:
+    """A 500 naming only an error id; the traceback goes to the log under that id (call it where it was caught)."""
+    error_id = uuid.uuid4().hex[:12]
+    LOG.error("%s failed (error id %s)", what, error_id, exc_info=exc or True)
+    return _json_error(500, answer, error_id=error_id)
+
+
 def handler_endpoint(runtime: HandlerRuntime):
     """The GET endpoint of one handler."""
     declared = runtime.config.query_parameters
@@ -178,9 +185,7 @@ def handler_endpoint(runtime: HandlerRuntime):
                 return _json_error(404, "no data for this query")
             body, content_type = encode(result, runtime.config)
         except Exception:  # the handler's own failure: logged with its traceback, answered with an id only
-            error_id = uuid.uuid4().hex[:12]
-            LOG.exception("handler %s failed (error id %s)", runtime.name, error_id)
-            return _json_error(500, "the handler failed", error_id=error_id)
+            return _server_error(f"handler {runtime.name}", "the handler failed")
         return Response(body, media_type=content_type)
 
     return endpoint
@@ -214,9 +219,7 @@ def latest_endpoint(name: str, reader: DataReader):
                 return _json_error(404, f"no item of {name} before {moment.isoformat()}")
             body = item.content
         except Exception:  # a storage failure: logged, answered with an id only
-            error_id = uuid.uuid4().hex[:12]
-            LOG.exception("reading %s failed (error id %s)", name, error_id)
-            return _json_error(500, "reading the item failed", error_id=error_id)
+            return _server_error(f"reading {name}", "reading the item failed")
         return Response(body, media_type=item.content_type)
 
     return endpoint
@@ -295,7 +298,7 @@ class ParquetRoutes:
         try:
             files = self.indexes[name].files(level)
         except Exception:  # a storage failure: logged, answered with an id only
-            return _storage_error(f"listing the Parquet files of {name}")
+            return _server_error(f"listing the Parquet files of {name}", "reading the store failed")
         base = str(request.base_url).rstrip("/")
         return JSONResponse({
             "component": name,
@@ -312,7 +315,7 @@ class ParquetRoutes:
         try:
             item = self.indexes[name].named(level, file_name)
         except Exception:
-            return _storage_error(f"looking up {name} {level}/{file_name}")
+            return _server_error(f"looking up {name} {level}/{file_name}", "reading the store failed")
         if item is None:
             return _json_error(404, f"no {level} Parquet file of {name} named {file_name!r}")
         wanted = byte_range(request.headers.get("range"), item.compressed_size)
@@ -325,7 +328,7 @@ class ParquetRoutes:
             LOG.warning("Parquet file %s of %s is recorded but its blob is missing", file_name, name)
             return _json_error(404, f"the {level} Parquet file {file_name!r} of {name} is no longer stored")
         except Exception:
-            return _storage_error(f"reading {name} {level}/{file_name}")
+            return _server_error(f"reading {name} {level}/{file_name}", "reading the store failed")
         headers = {
             "content-length": str(download.length),
             "accept-ranges": "bytes",
@@ -349,15 +352,8 @@ class ParquetRoutes:
         ]
 
 
-def _storage_error(what: str) -> Response:
-    error_id = uuid.uuid4().hex[:12]
-    LOG.exception("%s failed (error id %s)", what, error_id)
-    return _json_error(500, "reading the store failed", error_id=error_id)
-
-
 _OPENAPI_TYPES = {"int": "integer", "float": "number", "str": "string", "bool": "boolean"}
 _JSON_RESPONSE = {"content": {"application/json": {"schema": {"type": "object"}}}}
-_ERROR_RESPONSE = _JSON_RESPONSE
 
 
 def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig) -> dict[str, Any]:
@@ -376,9 +372,9 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
                 ],
                 "responses": {
                     "200": {"description": "the handler's answer", "content": {handler.content_type: {}}},
-                    "400": {"description": "a parameter has the wrong type", **_ERROR_RESPONSE},
-                    "404": {"description": "no data for this query", **_ERROR_RESPONSE},
-                    "500": {"description": "the handler failed (an error id, no traceback)", **_ERROR_RESPONSE},
+                    "400": {"description": "a parameter has the wrong type", **_JSON_RESPONSE},
+                    "404": {"description": "no data for this query", **_JSON_RESPONSE},
+                    "500": {"description": "the handler failed (an error id, no traceback)", **_JSON_RESPONSE},
                 },
             }
         }
@@ -394,8 +390,8 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
                 ],
                 "responses": {
                     "200": {"description": "the stored bytes", "content": {component.content_type: {}}},
-                    "400": {"description": "a bad timestamp", **_ERROR_RESPONSE},
-                    "404": {"description": "no item before the timestamp", **_ERROR_RESPONSE},
+                    "400": {"description": "a bad timestamp", **_JSON_RESPONSE},
+                    "404": {"description": "no item before the timestamp", **_JSON_RESPONSE},
                 },
             }
         }
@@ -409,7 +405,7 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
                 "parameters": [{"name": "level", "in": "query", "required": False, "schema": {"type": "string"}}],
                 "responses": {
                     "200": {"description": "the recorded files, oldest window first", **_JSON_RESPONSE},
-                    "400": {"description": "an unknown level", **_ERROR_RESPONSE},
+                    "400": {"description": "an unknown level", **_JSON_RESPONSE},
                 },
             }
         }
@@ -423,8 +419,8 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
                 "responses": {
                     "200": {"description": "the file", "content": {PARQUET_TYPE: {}}},
                     "206": {"description": "the requested byte range", "content": {PARQUET_TYPE: {}}},
-                    "404": {"description": "no such file", **_ERROR_RESPONSE},
-                    "416": {"description": "a range past the end of the file", **_ERROR_RESPONSE},
+                    "404": {"description": "no such file", **_JSON_RESPONSE},
+                    "416": {"description": "a range past the end of the file", **_JSON_RESPONSE},
                 },
             }
         }
@@ -433,9 +429,7 @@ def openapi_document(runtimes: Sequence[HandlerRuntime], config: DataspaceConfig
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # an extra route failed: logged under an id, like a handler
-        error_id = uuid.uuid4().hex[:12]
-        LOG.error("%s failed (error id %s)", request.url.path, error_id, exc_info=exc)
-        return _json_error(500, "the request failed", error_id=error_id)
+        return _server_error(request.url.path, "the request failed", exc)
     message = {404: "not found", 405: "method not allowed"}.get(exc.status_code, "error")
     return _json_error(exc.status_code, message)
 
