@@ -34,7 +34,6 @@ def published_components(settings: Settings) -> list[PublishedComponent]:
                 latest_route=f"/{item.full_name.replace('_', '-')}/", index_table=item.full_name,
                 asset_key=("dataspace", item.full_name),
                 # PARQUETIZE: its files, listed at materialization time from its table, are below this route.
-                parquet_source=item.full_name if item.parquetize else None,
                 parquet_route=parquet_route(item.full_name) if item.parquetize else None,
                 derived_from=tuple(f"dataspace/{name}" for name in dict.fromkeys((
                     getattr(item, "source", None), *getattr(item, "dependencies", ()),
@@ -82,7 +81,7 @@ def with_published_catalogue(defs: dg.Definitions, settings: Settings) -> dg.Def
     graph = defs.resolve_asset_graph()
     defined = graph.get_all_asset_keys()
     deps = [key for key in (dg.AssetKey(list(c.asset_key)) for c in components) if key in defined]
-    parquetized = {c.parquet_source for c in components if c.parquet_source}
+    parquetized = {c.index_table for c in components if c.parquet_route}
     for key in sorted(defined, key=lambda k: k.to_user_string()):
         metadata = graph.get(key).metadata
         source = metadata.get("dataspace/source_component")

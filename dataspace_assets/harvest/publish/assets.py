@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import dagster as dg
 import sqlalchemy as sa
 
+from dataspace_assets.harvest.admin import HARVEST_ASSET_KEY
 from dataspace_assets.harvest.catalog import models as m
 from dataspace_assets.harvest.publish.components import KINDS, PublishedComponent, PublishedFile
 from dataspace_assets.harvest.publish.pages import DEFAULT_PAGE_SIZE, FORMATS, PageRequest, render_page
@@ -16,7 +17,6 @@ from dataspace_assets.storage.parquet import ParquetIndex
 from dataspace_assets.storage.store import DataStore
 
 DCAT_ASSET_KEY = dg.AssetKey(["catalog", "dcat"])
-HARVEST_ASSET_KEY = dg.AssetKey(["catalog", "harvest"])
 PREVIEW_LINES = 40
 PREVIEW_BASE = "http://127.0.0.1:8888"
 
@@ -38,10 +38,10 @@ def with_parquet_files(components: Sequence[PublishedComponent], data: DataStore
     """Each component with PARQUETIZE with the Parquet files its table records now (none before the first)."""
     out = []
     for component in components:
-        if not (component.parquet_source and component.parquet_route):
+        if not (component.index_table and component.parquet_route):
             out.append(component)
             continue
-        recorded = ParquetIndex(data.engine, component.parquet_source, create=False).files()
+        recorded = ParquetIndex(data.engine, component.index_table, create=False).files()
         base = component.parquet_route.rstrip("/") + "/"
         out.append(component.with_files(tuple(
             PublishedFile(route=base + f.path, level=f.level, start=f.start, end=f.end, byte_size=f.compressed_size,

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 KINDS = ("collector", "harvester", "twin-output")
-PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,8 @@ class PublishedComponent:
     period_seconds: int | None = None  # the schedule's period, for dct:accrualPeriodicity (a day for daily)
     route: str | None = None  # the handler route, relative to the server root ("/example-air-quality/")
     latest_route: str | None = None  # the latest-item route
-    # PARQUETIZE: the component whose `<name>_parquetize` table lists its files (read for `parquet_files` at
-    # materialization time, never published), and the route they are below (`<parquet_route><level>/<name>`).
-    parquet_source: str | None = None
+    # PARQUETIZE: the route its files are below (`<parquet_route><level>/<name>`); the files are read from the
+    # `<index_table>_parquetize` table at materialization time.
     parquet_route: str | None = None
     parquet_files: tuple[PublishedFile, ...] = ()  # filled at materialization time
     index_table: str | None = None  # the SQL index table its items are in (read for the dates, never published)
@@ -73,4 +71,4 @@ class PublishedComponent:
         return replace(self, parquet_files=tuple(files))
 
 
-__all__ = ["KINDS", "PARQUET_MEDIA_TYPE", "PublishedComponent", "PublishedFile"]
+__all__ = ["KINDS", "PublishedComponent", "PublishedFile"]

@@ -17,7 +17,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from dataspace_assets.harvest.dcat.frequency import DC_FREQ, DC_FREQUENCIES, EU_FREQ, EU_FREQUENCIES
 from dataspace_assets.harvest.dcat.mapping import EU_FILE_TYPE, INSPIRE_REASONS, is_valid_url
 from dataspace_assets.harvest.dcat.tags import HVD_CATEGORIES, HVD_TAG, normalize_tag
-from dataspace_assets.harvest.publish.components import PARQUET_MEDIA_TYPE, PublishedComponent, PublishedFile
+from dataspace_assets.harvest.publish.components import PublishedComponent, PublishedFile
 from dataspace_assets.harvest.publish.vocab import (
     ADMS,
     DCAT,
@@ -36,6 +36,7 @@ from dataspace_assets.harvest.publish.vocab import (
     XSD,
 )
 from dataspace_assets.harvest.records import ContactPoint, DataserviceRecord, DatasetRecord, ResourceRecord
+from dataspace_assets.storage.parquet import MEDIA_TYPE as PARQUET_MEDIA_TYPE
 
 Triples = Iterator[Triple]
 LicenceLookup = Callable[[str], "tuple[str | None, str | None]"]  # licence id -> (url, title)

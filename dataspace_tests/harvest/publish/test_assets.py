@@ -40,7 +40,7 @@ def test_published_components_of_the_example_configs(project_settings) -> None:
     collector = by_key["dataspace/example_air_quality"]
     assert (collector.kind, collector.period_seconds, collector.data_format) == ("collector", 600, "air-quality-readings")
     assert (collector.route, collector.latest_route) == ("/example_latest_readings", "/example-air-quality/")
-    assert (collector.parquet_source, collector.parquet_route) == ("example_air_quality", "/parquet/example_air_quality/")
+    assert (collector.index_table, collector.parquet_route) == ("example_air_quality", "/parquet/example_air_quality/")
     harvester = by_key["dataspace/example_air_quality_hourly"]
     assert (harvester.kind, harvester.derived_from) == ("harvester", ("dataspace/example_air_quality",))
     assert collector.derived_from == ()
