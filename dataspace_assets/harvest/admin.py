@@ -7,7 +7,7 @@ import dagster as dg
 from dataspace_assets.harvest.catalog import Catalog, HarvestJob, HarvestSource
 
 SOURCES_ASSET_KEY = dg.AssetKey(["catalog", "sources"])
-HARVEST_KEY = dg.AssetKey(["catalog", "harvest"])  # harvest/assets.py's HARVEST_ASSET_KEY (it imports this module)
+HARVEST_ASSET_KEY = dg.AssetKey(["catalog", "harvest"])  # the harvest asset (harvest/assets.py), one partition per source
 PROBLEMS_CAP = 50  # failed and skipped items shown per materialization (the CLI shows them all)
 CHECK_JOB_STATUS = "harvest_job_status"
 CHECK_FAILED_ITEMS = "harvest_failed_items"
@@ -94,7 +94,7 @@ def job_in_event_log(instance: dg.DagsterInstance, job_id: str) -> dg.EventLogRe
     cursor = None
     while True:
         result = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=HARVEST_KEY), limit=500, cursor=cursor, ascending=False
+            dg.AssetRecordsFilter(asset_key=HARVEST_ASSET_KEY), limit=500, cursor=cursor, ascending=False
         )
         for record in result.records:
             value = record.asset_materialization.metadata.get("job_id") if record.asset_materialization else None

@@ -12,7 +12,7 @@ from dataspace_assets.harvest.reaper import reap, tag_run_worker
 from dataspace_assets.harvest.sources_config import PARTITIONS_NAME
 from dataspace_assets.settings import Settings
 
-HARVEST_ASSET_KEY = dg.AssetKey(["catalog", "harvest"])
+HARVEST_ASSET_KEY = admin.HARVEST_ASSET_KEY
 HARVEST_JOB_NAME = "catalog_harvest_job"
 DOMAIN_TAG = "dataspace/harvest-domain"  # run-level concurrency: one run per remote domain (dagster.yaml)
 SOURCE_TAG = "dataspace/harvest-source"  # run-level concurrency: one run per source (dagster.yaml)

@@ -173,8 +173,9 @@ def _delete(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     source = actions.delete_source(catalog, args.identifier)
-    sync_partitions(_instance(args), catalog)
-    admin.report_sources(catalog, _instance(args))  # the UI's admin list no longer shows it
+    instance = _instance(args)
+    sync_partitions(instance, catalog)
+    admin.report_sources(catalog, instance)  # the UI's admin list no longer shows it
     print(f"deleted harvest source {source.slug} (run `dataspace harvest purge` to remove it for good)")
     return 0
 
@@ -387,10 +388,11 @@ def _purge(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     purged = actions.purge_sources(catalog)
-    sync_partitions(_instance(args), catalog)
+    instance = _instance(args)
+    sync_partitions(instance, catalog)
     old_jobs = actions.purge_jobs(catalog, args.days)
     # The admin list in the UI drops the purged sources and names each source's surviving latest job.
-    admin.report_sources(catalog, _instance(args))
+    admin.report_sources(catalog, instance)
     print(f"purged {len(purged)} source(s) and {old_jobs} job(s) older than {args.days} days")
     return 0
 

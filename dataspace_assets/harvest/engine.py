@@ -482,8 +482,9 @@ def process_chunk(
     licence_ids = catalog.license_ids()
     counts: Counter[str] = Counter()
     with _gc_spares_the_listing():
-        # A large chunk (one Dagster step) is saved in parts: progress shows and a crash loses little. Only the statuses are kept: a part's records go once stored, so the collector does not
-        # walk every record of a 5,000-item chunk again and again.
+        # A large chunk (one Dagster step) is saved in parts: progress shows and a crash loses little. Only the
+        # statuses are kept: a part's records go once stored, so the collector does not walk every record of a
+        # 5,000-item chunk again and again.
         for part in _in_parts(items):
             parts = _process_items(catalog, source, backend, part, licence_ids=licence_ids, progress=progress)
             counts.update(o.status for o in parts)

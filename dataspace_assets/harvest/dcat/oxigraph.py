@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -49,11 +49,23 @@ class TripleGraph:
     # ------------------------------------------------------------ building
     def add(self, triple: tuple[Node, Node, Node]) -> None:
         """Add one triple (a duplicate is ignored)."""
-        s, p, o = triple
-        objects = self._spo.setdefault(s, {}).setdefault(p, {})
-        if o not in objects:
-            objects[o] = None
-            self._size += 1
+        self.add_all((triple,))
+
+    def add_all(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Add triples (duplicates are ignored); the loop a whole page goes through, so no call per triple."""
+        spo, added = self._spo, 0
+        for s, p, o in triples:
+            props = spo.get(s)
+            if props is None:
+                props = spo[s] = {}
+            objects = props.get(p)
+            if objects is None:
+                objects = props[p] = {}
+            if o not in objects:
+                objects[o] = None
+                added += 1
+        if added:
+            self._size += added
             self._ops = self._keys = None
             self._by_predicate.clear()
 
@@ -217,38 +229,28 @@ def parse_with_oxigraph(
         return None
     graph = TripleGraph()
     convert, predicate = _converter(), _converter(register=True)
-    spo, size = graph._spo, 0
     n3, default = fmt == "n3", ox.DefaultGraph
-    # The graph is ~100,000 terms and dicts made in a burst, none of them in a cycle: with the collector on,
-    # each full collection the burst triggers walks every one made so far (~25 % of the parse).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+
+    def triples() -> Iterator[tuple[Node, Node, Node]]:
         # lenient: IRIs are taken as written, as rdflib does (catalogues carry spaces and bare identifiers).
         for count, quad in enumerate(ox.parse(data, ox_format, base_iri=base or None, lenient=True), start=1):
             if n3 and type(quad.graph_name) is not default:
                 raise _Unsupported("N3 formula")
             if max_triples is not None and count > max_triples:
                 raise TripleLimitExceeded.on_page(url, max_triples)
-            # TripleGraph.add inlined: this loop runs once per triple of the page.
-            subject = convert(quad.subject)
-            props = spo.get(subject)
-            if props is None:
-                props = spo[subject] = {}
-            pred = predicate(quad.predicate)
-            objects = props.get(pred)
-            if objects is None:
-                objects = props[pred] = {}
-            obj = convert(quad.object)
-            if obj not in objects:
-                objects[obj] = None
-                size += 1
+            yield convert(quad.subject), predicate(quad.predicate), convert(quad.object)
+
+    # The graph is ~100,000 terms and dicts made in a burst, none of them in a cycle: with the collector on,
+    # each full collection the burst triggers walks every one made so far (~25 % of the parse).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        graph.add_all(triples())
     except (SyntaxError, ValueError, _Unsupported):
         return None
     finally:
         if collecting:
             gc.enable()
-    graph._size = size
     return graph
 
 
