@@ -142,15 +142,20 @@ def _work_engine(path: Path, fmt: str) -> dict:
     return {"seconds": elapsed, "cpu_s": cpu, "status": report.job.status, "items_done": done, "rss_before_mb": before}
 
 
+def _use_home(tmp: str) -> None:
+    """Point this worker's deployment at a fresh `DATASPACE_HOME` with the embedded defaults."""
+    os.environ["DATASPACE_HOME"] = tmp
+    os.environ["DAGSTER_HOME"] = f"{tmp}/dagster"
+    os.environ.pop("DATASPACE_DATABASE_URL", None)
+
+
 def _work_dagster(path: Path, fmt: str) -> dict:
     import dagster as dg
 
     from dataspace_assets.runs import QUIET_RUN_CONFIG
 
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["DATASPACE_HOME"] = tmp
-        os.environ["DAGSTER_HOME"] = f"{tmp}/dagster"
-        os.environ.pop("DATASPACE_DATABASE_URL", None)
+        _use_home(tmp)
         from dataspace_assets.instance import get_instance
         from dataspace_assets.settings import load_settings
 
@@ -185,9 +190,7 @@ def _work_cli(path: Path, fmt: str, profile: bool = False) -> dict:
     import io
 
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["DATASPACE_HOME"] = tmp
-        os.environ["DAGSTER_HOME"] = f"{tmp}/dagster"
-        os.environ.pop("DATASPACE_DATABASE_URL", None)
+        _use_home(tmp)
         from dataspace_assets.cli import main
         from dataspace_assets.harvest.catalog import Catalog
         from dataspace_assets.instance import get_instance
