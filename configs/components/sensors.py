@@ -40,9 +40,11 @@ class SimulatedSensorFeed(Collector):
         hours = int(self.settings.get("history_hours", 0))
         step = timedelta(minutes=int(self.settings.get("history_step_minutes", 10)))
         # Aligned to the step, so the simulated past looks like earlier scheduled ticks: hours * 60 / step items.
-        seconds = int(step.total_seconds())
-        start = int((self.run_time - timedelta(hours=hours)).timestamp())
-        first = datetime.fromtimestamp(-(-start // seconds) * seconds, self.run_time.tzinfo)
+        # Rounded up on the exact time: truncating a run time just past a step (12:00:00.5) to whole
+        # seconds would take in the step a day before and store one snapshot too many.
+        seconds = step.total_seconds()
+        start = (self.run_time - timedelta(hours=hours)).timestamp()
+        first = datetime.fromtimestamp(math.ceil(start / seconds) * seconds, self.run_time.tzinfo)
         moment = first
         while moment < self.run_time:
             yield moment, self.snapshot(moment)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import dagster as dg
+import pytest
 
 from dataspace_assets.dataspace.definitions import build_defs
 from dataspace_assets.storage.store import DataStore
@@ -30,6 +33,21 @@ def test_example_collector_is_deterministic_per_tick(project_settings, dagster_i
     body = first.json()
     assert body["time"] == "2026-06-01T12:00:00+00:00" and len(body["readings"]) == 4
     store.close()
+
+
+@pytest.mark.parametrize("tick", ["2026-06-01T12:00:00+00:00", "2026-06-01T12:00:00.500000+00:00", "2026-06-01T12:04:59.999+00:00"])
+def test_example_history_is_one_day_of_ticks_whatever_the_run_time(project_settings, dagster_instance, tick) -> None:
+    job = build_defs(project_settings).resolve_implicit_global_asset_job_def()
+    tags = {"dagster/scheduled_execution_time": tick}
+    assert job.execute_in_process(instance=dagster_instance, asset_selection=[KEY], tags=tags).success
+    store = DataStore.from_settings(project_settings)
+    dates = [d.date for d in store.between("example_air_quality", None, None)]
+    store.close()
+    # 144 past ticks, all in the day before the run and on the 10-minute grid, then the run's own reading.
+    assert len(dates) == 24 * 6 + 1
+    run_at = datetime.fromisoformat(tick)
+    assert all(run_at - timedelta(days=1) <= d < run_at and d.minute % 10 == d.second == 0 for d in dates[:-1])
+    assert dates[-1] == run_at
 
 
 def test_main_job_stores_a_real_item(project_settings, dagster_instance) -> None:
