@@ -89,6 +89,22 @@ def get_records(http: Any, url: str, start: int, schema: str) -> ET.Element | No
     return root.find(f"{{{CSW_NS}}}SearchResults")
 
 
+def next_start(results: ET.Element, records: list, start: int) -> int | None:
+    """The start position of the next GetRecords page, or None when this one was the last (or `nextRecord` is bogus)."""
+    matched = int(results.get("numberOfRecordsMatched") or 0)
+    next_record = int(results.get("nextRecord") or 0)
+    if not records or next_record == 0 or next_record > matched or next_record <= start:
+        return None
+    return next_record
+
+
+def records_cap_error(max_pages: int, start: int) -> HarvestException:
+    """The job error of a listing stopped at its page cap, naming the first record that was not fetched."""
+    return HarvestException(
+        f'stopped after {max_pages} pages (config "max_pages"): records from {start} were not fetched'
+    )
+
+
 class CswDcatBackend(DcatBackend):
     """Harvests a CSW catalogue (GeoNetwork ...) asking for DCAT (or GeoDCAT-AP) records."""
 
@@ -151,10 +167,8 @@ class CswDcatBackend(DcatBackend):
         service_refs: list[tuple[int, int, Graph, Node]] = []
         pages = 0
         while True:
-            if pages >= self.max_pages:
-                raise HarvestException(
-                    f'stopped after {self.max_pages} pages (config "max_pages"): records from {start} were not fetched'
-                )
+            if pages >= self.max_pages:  # a CSW whose nextRecord never ends must not hold the job forever
+                raise records_cap_error(self.max_pages, start)
             pages += 1
             results = self.fetch_records(start)
             if results is None:
@@ -179,9 +193,8 @@ class CswDcatBackend(DcatBackend):
             PAGE_CACHE.put(token, start, graphs)
             if truncated:
                 break
-            matched = int(results.get("numberOfRecordsMatched") or 0)
-            next_record = int(results.get("nextRecord") or 0)
-            if not records or next_record == 0 or next_record > matched or next_record <= start:
+            next_record = next_start(results, records, start)
+            if next_record is None:
                 break
             if self.has_reached_max_items():
                 truncated = True
@@ -250,4 +263,7 @@ class CswDcatBackend(DcatBackend):
         )
 
 
-__all__ = ["CswDcatBackend", "getrecords_body", "parse_csw_xml"]
+__all__ = [
+    "CswDcatBackend", "get_records", "getrecords_body", "local_name", "next_start", "parse_csw_xml",
+    "records_cap_error",
+]

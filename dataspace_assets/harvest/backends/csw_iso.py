@@ -14,7 +14,7 @@ from dataspace_assets.harvest.backends.base import (
     HarvestValidationError,
     ItemRef,
 )
-from dataspace_assets.harvest.backends.csw import get_records, local_name
+from dataspace_assets.harvest.backends.csw import get_records, local_name, next_start, records_cap_error
 from dataspace_assets.harvest.backends.dcat import PAGE_CACHE
 from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, limits_config_errors
 from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_config_keys
@@ -86,9 +86,7 @@ class CswIsoBackend(BaseBackend):
         pages = 0
         while True:
             if pages >= self.max_pages:  # a CSW whose nextRecord never ends must not hold the job forever
-                raise HarvestException(
-                    f'stopped after {self.max_pages} pages (config "max_pages"): records from {start} were not fetched'
-                )
+                raise records_cap_error(self.max_pages, start)
             pages += 1
             results = self.fetch_records(start)
             if results is None:
@@ -115,9 +113,8 @@ class CswIsoBackend(BaseBackend):
                     self.add_item(remote_id_of(record), start=start, record=index)
             if truncated:
                 break
-            matched = int(results.get("numberOfRecordsMatched") or 0)
-            next_record = int(results.get("nextRecord") or 0)
-            if not records or next_record == 0 or next_record > matched or next_record <= start:
+            next_record = next_start(results, records, start)
+            if next_record is None:
                 break
             if self.has_reached_max_items():
                 truncated = True

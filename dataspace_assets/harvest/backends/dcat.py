@@ -17,6 +17,7 @@ from dataspace_assets.harvest.backends.base import (
     HarvestValidationError,
     ItemRef,
 )
+from dataspace_assets.harvest.backends.options import HTTP_KEYS, check_typed_keys
 from dataspace_assets.harvest.dcat.mapping import (
     DEFAULT_LANGUAGE,
     dataservice_from_rdf,
@@ -25,33 +26,23 @@ from dataspace_assets.harvest.dcat.mapping import (
     dataset_nodes,
     remote_id_of,
 )
-from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, default_max_triples, limits_config_errors
+from dataspace_assets.harvest.dcat.guards import DEFAULT_MAX_PAGES, default_max_triples
 from dataspace_assets.harvest.dcat.oxigraph import TripleGraph
 from dataspace_assets.harvest.dcat.paging import next_page_url
 from dataspace_assets.harvest.dcat.rdf import URIS_TO_REPLACE, format_from_mime, format_from_url, parse_graph
 from dataspace_assets.harvest.records import DataserviceRecord, DatasetRecord
-from dataspace_assets.net.http import http_config_errors
 
 MAX_CACHED_JOBS = 4
-# Config keys read at the top level of a DCAT source's config, with their types.
+# Config keys read at the top level of a DCAT source's config, with their types: the HTTP client's, then DCAT's own.
 CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
-    "allow_private_addresses": bool,
-    "allow_local_files": bool,
-    "timeout": (int, float),
-    "retries": int,
-    "retry_backoff": (int, float),
-    "max_bytes": int,
+    **HTTP_KEYS,
     "default_language": str,
     "hvd_support": bool,
     "inspire_support": bool,
     "jsonld_contexts": dict,
-    "deadline": (int, float),
     "max_pages": int,
     "max_triples": int,
 }
-
-POSITIVE_KEYS = frozenset({"timeout", "max_bytes"})
-NON_NEGATIVE_KEYS = frozenset({"retries", "retry_backoff"})
 
 
 class _PageCache:
@@ -106,22 +97,7 @@ class DcatBackend(BaseBackend):
     def validate_config(cls, config: dict) -> list[str]:
         """The base checks plus the types of the DCAT keys (`default_language`, `allow_private_addresses` ...)."""
         errors = super().validate_config(config)
-        if isinstance(config, dict):
-            for key, kind in CONFIG_KEYS.items():
-                if key not in config:
-                    continue
-                if not isinstance(config[key], kind) or (kind is not bool and isinstance(config[key], bool)):
-                    names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-                    errors.append(f'Config key "{key}" of "{cls.name}" backend must be {names}')
-                elif key in POSITIVE_KEYS and not config[key] > 0:
-                    errors.append(f'Config key "{key}" of "{cls.name}" backend must be above 0')
-                elif key in NON_NEGATIVE_KEYS and config[key] < 0:
-                    errors.append(f'Config key "{key}" of "{cls.name}" backend must be 0 or more')
-            # Bounds of the HTTP and parsing limits, for the keys whose type and sign were right.
-            flagged = {key for key in CONFIG_KEYS if any(f'"{key}"' in e for e in errors)}
-            checked = {k: v for k, v in config.items() if k not in flagged}
-            errors += http_config_errors(checked) + limits_config_errors(checked)
-        return errors
+        return errors + check_typed_keys(config, cls.name, CONFIG_KEYS) if isinstance(config, dict) else errors
 
     @property
     def max_pages(self) -> int:

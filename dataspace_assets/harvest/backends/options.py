@@ -23,8 +23,12 @@ HTTP_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def check_config_keys(config: dict, backend: str, keys: dict[str, type | tuple[type, ...]]) -> list[str]:
-    """Errors of the typed top-level keys of a source config (HTTP options, concurrency)."""
+POSITIVE_KEYS = frozenset({"timeout", "max_bytes"})
+NON_NEGATIVE_KEYS = frozenset({"retries", "retry_backoff"})
+
+
+def check_typed_keys(config: dict, backend: str, keys: dict[str, type | tuple[type, ...]]) -> list[str]:
+    """Errors of the typed top-level keys of a source config, then the bounds of the keys whose type was right."""
     errors: list[str] = []
     for key, kind in keys.items():
         if key not in config:
@@ -33,14 +37,19 @@ def check_config_keys(config: dict, backend: str, keys: dict[str, type | tuple[t
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             errors.append(f'Config key "{key}" of "{backend}" backend must be {names}')
-        elif key in ("timeout", "max_bytes") and not value > 0:
+        elif key in POSITIVE_KEYS and not value > 0:
             errors.append(f'Config key "{key}" of "{backend}" backend must be above 0')
-        elif key in ("retries", "retry_backoff") and value < 0:
+        elif key in NON_NEGATIVE_KEYS and value < 0:
             errors.append(f'Config key "{key}" of "{backend}" backend must be 0 or more')
-    # The bounds the HTTP client applies (timeout, retries, max_bytes ...), for the keys whose type and sign were right.
+    # The bounds the HTTP client applies (timeout, retries, max_bytes ...) and the page and triple caps.
     flagged = {key for key in keys if any(f'"{key}"' in e for e in errors)}
-    errors += http_config_errors({k: v for k, v in config.items() if k in keys and k not in flagged})
-    return errors + check_concurrency(config, backend)
+    checked = {k: v for k, v in config.items() if k in keys and k not in flagged}
+    return errors + http_config_errors(checked) + limits_config_errors(checked)
+
+
+def check_config_keys(config: dict, backend: str, keys: dict[str, type | tuple[type, ...]]) -> list[str]:
+    """Errors of the typed top-level keys of an API backend's source config (HTTP options), then of `concurrency`."""
+    return check_typed_keys(config, backend, keys) + check_concurrency(config, backend)
 
 
 def check_max_pages(config: dict) -> list[str]:
@@ -59,4 +68,4 @@ def page_cap_error(max_pages: int, url: str, params: Any = None) -> HarvestExcep
     return HarvestException(f'stopped after {max_pages} pages (config "max_pages"): {target} was not fetched')
 
 
-__all__ = ["HTTP_KEYS", "check_config_keys", "check_max_pages", "max_pages_of", "page_cap_error"]
+__all__ = ["HTTP_KEYS", "check_config_keys", "check_typed_keys", "check_max_pages", "max_pages_of", "page_cap_error"]
