@@ -17,6 +17,7 @@ from dataspace_assets.dataspace.config import (
     load_class,
 )
 from dataspace_assets.dataspace.schedules import Period, cron_step_seconds, period_boundary_passed, plan
+from dataspace_assets.storage.index import as_utc
 from dataspace_assets.storage.resources import DataspaceStore
 from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
 
@@ -48,7 +49,7 @@ def run_time(context: dg.AssetExecutionContext) -> datetime:
                 moment = datetime.fromisoformat(value)
             except ValueError:
                 continue
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            return as_utc(moment)
     return datetime.now(UTC)
 
 

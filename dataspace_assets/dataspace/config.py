@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dataspace_assets.dataspace.schedules import Period, Schedule, ScheduleError, parse_schedule
-from dataspace_assets.storage.index import MAX_NAME_LENGTH, NAME_PATTERN
+from dataspace_assets.storage.index import MAX_NAME_LENGTH, NAME_PATTERN, as_utc
 from dataspace_assets.storage.store import CONTENT_TYPES
 
 KINDS = {"collectors": "collector", "harvesters": "harvester", "handlers": "handler"}
@@ -268,20 +268,26 @@ def _on_error(value: Any) -> str:
     return value
 
 
+def utc_moment(value: Any) -> datetime | None:
+    """A TOML date or date-time, or an ISO 8601 string, in UTC (without an offset it is UTC); None otherwise."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return as_utc(datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
 def _start(value: Any) -> datetime:
     """A TOML date-time or an ISO 8601 string; without an offset it is UTC."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {show_value(value)}") from exc
-    else:
+    moment = utc_moment(value)
+    if moment is None:
         raise _Bad(f"expected a date-time like 2026-01-01T00:00:00Z, got {show_value(value)}")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment
 
 
 def _query_parameters(value: Any) -> dict[str, str]:

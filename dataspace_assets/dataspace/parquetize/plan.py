@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dataspace_assets.dataspace.config import show_value
+from dataspace_assets.dataspace.config import show_value, utc_moment
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 _DURATION = re.compile(r"^([1-9]\d*)([smhdw])$")
@@ -162,18 +162,9 @@ def _level(entry: str, text: Any, keys: tuple[str, ...], source: int | None) -> 
 def _start(value: Any) -> datetime:
     if value is None:
         return DEFAULT_START
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise PlanError(f"START expected an ISO date or date-time, got {show_value(value)}") from None
-    else:
+    moment = utc_moment(value)
+    if moment is None:
         raise PlanError(f"START expected an ISO date or date-time, got {show_value(value)}")
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return moment
 
 

@@ -9,7 +9,6 @@ from lxml import etree
 
 from dataspace_assets.harvest.backends.base import (
     BaseBackend,
-    HarvestException,
     HarvestExtraConfig,
     HarvestValidationError,
     ItemRef,

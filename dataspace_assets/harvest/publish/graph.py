@@ -23,7 +23,6 @@ from dataspace_assets.harvest.publish.vocab import (
     DCAT,
     DCT,
     DQV,
-    FOAF,
     GEODCAT,
     GSP,
     LOCN,
