@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from dataspace_assets.errors import DataspaceError
@@ -273,39 +272,31 @@ def _follow(catalog: "Catalog", source: "HarvestSource", run_tag: tuple[str, str
 START_WAIT_SECONDS = 60.0  # how long a second `harvest run` of a source waits to see who holds it
 
 
-@contextmanager
-def _start_lock(settings, catalog, source):  # noqa: ANN001
+def _start_lock(settings, catalog, source):  # noqa: ANN001, ANN202
     """Hold this source's start lock in the Dagster home for the run: a second `harvest run` refuses, before any run.
 
     Without it two commands started together both pass the catalogue's check and both start a Dagster run (the
     second refused only inside its first step), and Dagster's first claim of the `harvest` pool on a fresh
     PostgreSQL instance races between them. The lock goes with the process, also when it is killed.
     """
-    import fcntl
     import time
 
     from dataspace_assets.harvest.assets import busy_message
+    from dataspace_assets.instance import file_lock
 
-    with open(settings.dagster_home / f".harvest-{source.slug}.lock", "a") as handle:
-        deadline = time.monotonic() + START_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = catalog.source_lock(source.id)  # the other command's run, once it has claimed the source
-                if holder is not None:
-                    raise DataspaceError(busy_message(source, holder)) from None
-                if time.monotonic() > deadline:
-                    raise DataspaceError(
-                        f'harvest source "{source.slug}" is being started by another `dataspace harvest run`; '
-                        "try again once it ends"
-                    ) from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    deadline = time.monotonic() + START_WAIT_SECONDS
+
+    def refuse_once_known() -> None:
+        holder = catalog.source_lock(source.id)  # the other command's run, once it has claimed the source
+        if holder is not None:
+            raise DataspaceError(busy_message(source, holder))
+        if time.monotonic() > deadline:
+            raise DataspaceError(
+                f'harvest source "{source.slug}" is being started by another `dataspace harvest run`; '
+                "try again once it ends"
+            )
+
+    return file_lock(settings.dagster_home / f".harvest-{source.slug}.lock", while_busy=refuse_once_known)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -169,27 +169,30 @@ def read_declared_sources(configs_dir: Path) -> list[DeclaredSource]:
     return declared
 
 
+def _checked_fields(entry: DeclaredSource) -> tuple[dict, str | None]:
+    """The declaration's config and schedule as the catalogue stores them; a clear error naming the entry's key."""
+    from dataspace_assets.harvest import actions
+
+    config = actions.check_source_fields(
+        backend=entry.backend,
+        url=entry.url,
+        name=entry.name,
+        config=entry.fields["config"],
+        frequency=entry.fields["frequency"],
+        where=entry.where,
+        config_where=f"{entry.where}.config",
+    )
+    schedule = entry.fields["schedule"]
+    return config, (actions.check_cron(schedule, where=f"{entry.where}.schedule") if schedule else schedule)
+
+
 def sync_into_catalog(catalog: "Catalog", declared: list[DeclaredSource]) -> list[str]:
     """Create or update the declared sources (matched by slug); soft-delete those no longer declared."""
     from dataspace_assets.harvest import actions
     from dataspace_assets.harvest.catalog import source_domain, utcnow
 
     # Every declaration is checked before anything is written: one bad entry changes nothing.
-    checked = []
-    for entry in declared:
-        config = actions.check_source_fields(
-            backend=entry.backend,
-            url=entry.url,
-            name=entry.name,
-            config=entry.fields["config"],
-            frequency=entry.fields["frequency"],
-            where=entry.where,
-            config_where=f"{entry.where}.config",
-        )
-        schedule = entry.fields["schedule"]
-        if schedule:
-            schedule = actions.check_cron(schedule, where=f"{entry.where}.schedule")
-        checked.append((entry, config, schedule))
+    checked = [(entry, *_checked_fields(entry)) for entry in declared]
     ids: list[str] = []
     for entry, config, schedule in checked:
         existing = catalog.get_source(entry.slug, include_deleted=True)
@@ -290,8 +293,6 @@ def sync_declared_sources(settings: "Settings", instance: "dg.DagsterInstance | 
 
 def check_declared_sources(configs_dir: Path) -> list[str]:
     """Every problem of the harvest sources declared in configs/, as sync would find them; touches no database."""
-    from dataspace_assets.harvest import actions
-
     try:
         declared = read_declared_sources(configs_dir)
     except DataspaceError as exc:
@@ -301,17 +302,7 @@ def check_declared_sources(configs_dir: Path) -> list[str]:
     problems: list[str] = []
     for entry in declared:
         try:
-            actions.check_source_fields(
-                backend=entry.backend,
-                url=entry.url,
-                name=entry.name,
-                config=entry.fields["config"],
-                frequency=entry.fields["frequency"],
-                where=entry.where,
-                config_where=f"{entry.where}.config",
-            )
-            if entry.fields["schedule"]:
-                actions.check_cron(entry.fields["schedule"], where=f"{entry.where}.schedule")
+            _checked_fields(entry)
         except DataspaceError as exc:
             problems.append(str(exc))
     return problems

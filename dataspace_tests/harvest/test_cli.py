@@ -236,6 +236,34 @@ def test_a_second_run_of_a_busy_source_refuses_before_starting(cli, tmp_settings
     assert [r.run_id for r in instance.get_runs()] == [holder] and catalog.count("jobs") == 0
 
 
+def test_a_run_started_while_another_command_holds_the_start_lock_refuses(
+    cli, tmp_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    from dataspace_assets.harvest import cli as harvest_cli
+
+    cli("create", "factory", "http://a.test/", "Alpha", "--config", '{"count": 2}')
+    cli("validate", "alpha", "--no-launch")
+    monkeypatch.setattr(harvest_cli, "START_WAIT_SECONDS", 0.0)  # the other command never claims the source
+    holder = subprocess.Popen(  # another `harvest run` between its lock and its claim, as a real process
+        [sys.executable, "-c", "import fcntl, signal, sys\nsignal.alarm(60)\nh = open(sys.argv[1], 'a')\n"
+         "fcntl.flock(h, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()",
+         str(tmp_settings.dagster_home / ".harvest-alpha.lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, out, err = cli("run", "alpha")
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert (code, out) == (1, "")
+    assert err.startswith('error: harvest source "alpha" is being started by another `dataspace harvest run`')
+    assert get_instance(tmp_settings).get_runs() == [] and _catalog(tmp_settings).count("jobs") == 0
+
+
 def test_run_prints_count_lines_when_stderr_is_not_a_terminal(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     from dataspace_assets.harvest import cli as harvest_cli
 
