@@ -8,47 +8,19 @@ creates them and leaves a marker; the others wait for it, then open the ready in
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import dagster as dg
 
 from dataspace_assets.settings import Settings
+from dataspace_assets.storage.locks import file_lock
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parent / "dagster_embedded.yaml"  # package data, not ./dagster.yaml
 LOCK_FILE = ".instance.lock"
-LOCK_POLL_SECONDS = 0.1  # how often a lock with `while_busy` is tried again
 READY_FILE = ".instance-ready"  # the storage was created; delete it with the storage to have it created again
-
-
-@contextmanager
-def file_lock(path: Path, *, while_busy: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold an exclusive lock on `path`, released when the file is closed, also when the process dies.
-
-    Without `while_busy` it waits for the process that holds it; with it, `while_busy` runs between tries
-    and gives up by raising.
-    """
-    with open(path, "a") as handle:
-        if while_busy is None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        else:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    pass
-                while_busy()  # outside the except: what it raises is not chained to BlockingIOError
-                time.sleep(LOCK_POLL_SECONDS)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def home_lock(home: Path) -> AbstractContextManager[None]:

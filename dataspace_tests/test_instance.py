@@ -17,7 +17,6 @@ import yaml
 from dataspace_assets.instance import (
     INSTANCE_TEMPLATE,
     LOCK_FILE,
-    file_lock,
     get_instance,
     home_lock,
     prepare_dagster_home,
@@ -108,48 +107,6 @@ def test_the_first_opening_waits_for_the_home_lock(tmp_path) -> None:
     out, _ = process.communicate(timeout=120)
     assert process.returncode == 0 and out.strip() == "opened", log_of(process)
     assert (dagster_home / "dagster.yaml").is_file() and (dagster_home / "history").is_dir()
-
-
-# Holds an exclusive lock on argv[1] until its stdin closes or it is killed (at the latest after a minute, so
-# a lock that waits instead of calling `while_busy` fails the test rather than hanging it).
-HOLDER = """
-import fcntl, signal, sys
-signal.alarm(60)
-with open(sys.argv[1], "a") as handle:
-    fcntl.flock(handle, fcntl.LOCK_EX)
-    print("held", flush=True)
-    sys.stdin.read()
-"""
-
-
-class GiveUp(Exception):
-    """Raised by the test's `while_busy` to stop waiting."""
-
-
-def test_a_lock_held_by_another_process_calls_while_busy_until_it_is_free(tmp_path) -> None:
-    path = tmp_path / "source.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        tries: list[int] = []
-
-        def give_up_on_the_third_try() -> None:
-            tries.append(1)
-            if len(tries) == 3:
-                raise GiveUp
-
-        with pytest.raises(GiveUp) as raised:
-            with file_lock(path, while_busy=give_up_on_the_third_try):
-                pytest.fail("the lock was taken while another process held it")
-        assert len(tries) == 3 and raised.value.__context__ is None  # not chained to the BlockingIOError
-        holder.kill()  # the lock goes with the process, also when it is killed
-        holder.wait(timeout=30)
-        with file_lock(path, while_busy=lambda: pytest.fail("the dead process's lock was still held")):
-            pass
-    finally:
-        holder.kill()
-        holder.wait(timeout=30)
 
 
 def test_production_instance_stores_runs_in_postgres(pg_url, tmp_path, monkeypatch) -> None:

@@ -6,7 +6,6 @@ installed on the machine (the requested x.y, else the nearest one, with a warnin
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -20,6 +19,7 @@ from pathlib import Path
 from dataspace_assets.deltatwin.manifest import Model
 from dataspace_assets.errors import DataspaceError
 from dataspace_assets.settings import PROJECT_ROOT
+from dataspace_assets.storage.locks import file_lock
 
 READY_MARK = ".dataspace-ready"
 BUILD_TIMEOUT = 900
@@ -141,8 +141,7 @@ def prepare_environment(model: Model, model_folder: Path, cache: Path, *, offlin
         return Environment(target, interpreter, tuple(warnings))
     cache.mkdir(parents=True, exist_ok=True)
     # Built in place (installed scripts hold absolute paths), under a lock so concurrent runs build it once.
-    with (cache / f"{key}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(cache / f"{key}.lock"):
         if not (target / READY_MARK).is_file():
             shutil.rmtree(target, ignore_errors=True)  # a build interrupted earlier
             _build(model, model_folder, interpreter, target, offline=offline)

@@ -282,7 +282,7 @@ def _start_lock(settings, catalog, source):  # noqa: ANN001, ANN202
     import time
 
     from dataspace_assets.harvest.assets import busy_message
-    from dataspace_assets.instance import file_lock
+    from dataspace_assets.storage.locks import file_lock
 
     deadline = time.monotonic() + START_WAIT_SECONDS
 

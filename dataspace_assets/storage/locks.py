@@ -1,5 +1,8 @@
 """One process at a time per harvester: a lock held by the database session (PostgreSQL) or a file (SQLite).
 
+`file_lock` is the file lock the other modules share (the Dagster home, a harvest source's start, a twin's
+environment build).
+
 Dagster's run queue limits harvester runs to one per harvester (a tag concurrency limit), but runs the
 command line executes in process bypass the queue: this lock covers them too. Both kinds are released by
 the operating system or the database when their holder dies, so a `kill -9` never leaves a stale lock.
@@ -13,11 +16,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from dataspace_assets.storage.index import check_name
-from dataspace_assets.storage.store import DataStore
+
+if TYPE_CHECKING:
+    from dataspace_assets.storage.store import DataStore
 
 
 def _key(name: str) -> int:
@@ -52,16 +58,37 @@ def exclusive(
         return
     folder = Path(database).with_name(Path(database).name + ".locks")
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{name}.lock", "a+") as handle:
-        waited = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if on_wait and not waited:
-                    on_wait()
-                waited = True
+    waited: list[bool] = []
+
+    def wait_once() -> None:
+        if on_wait and not waited:
+            on_wait()
+        waited.append(True)
+
+    with file_lock(folder / f"{name}.lock", while_busy=wait_once, poll_seconds=poll_seconds):
+        yield
+
+
+@contextmanager
+def file_lock(
+    path: Path, *, while_busy: Callable[[], None] | None = None, poll_seconds: float = 0.1
+) -> Iterator[None]:
+    """Hold an exclusive lock on `path`, released when the file is closed, also when the process dies.
+
+    Without `while_busy` it waits for the process that holds it; with it, `while_busy` runs between tries
+    (every `poll_seconds`) and gives up by raising.
+    """
+    with open(path, "a") as handle:
+        if while_busy is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                while_busy()  # outside the except: what it raises is not chained to BlockingIOError
                 time.sleep(poll_seconds)
         try:
             yield
