@@ -14,13 +14,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from dataspace_assets.instance import (
-    INSTANCE_TEMPLATE,
-    LOCK_FILE,
-    get_instance,
-    home_lock,
-    prepare_dagster_home,
-)
+from dataspace_assets.instance import INSTANCE_TEMPLATE, LOCK_FILE, get_instance, home_lock, prepare_dagster_home
 from dataspace_tests.services import PROJECT_ROOT
 
 # Opens the instance of the environment's homes once the file argv[1] exists, and queries each storage.

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from dataspace_assets.errors import DataspaceError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import dagster as dg
 
     from dataspace_assets.harvest.catalog import Catalog, HarvestSource
@@ -272,7 +274,7 @@ def _follow(catalog: "Catalog", source: "HarvestSource", run_tag: tuple[str, str
 START_WAIT_SECONDS = 60.0  # how long a second `harvest run` of a source waits to see who holds it
 
 
-def _start_lock(settings, catalog, source):  # noqa: ANN001, ANN202
+def _start_lock(settings: "Settings", catalog: "Catalog", source: "HarvestSource") -> "AbstractContextManager[None]":
     """Hold this source's start lock in the Dagster home for the run: a second `harvest run` refuses, before any run.
 
     Without it two commands started together both pass the catalogue's check and both start a Dagster run (the

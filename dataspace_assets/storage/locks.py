@@ -1,11 +1,10 @@
 """One process at a time per harvester: a lock held by the database session (PostgreSQL) or a file (SQLite).
 
-`file_lock` is the file lock the other modules share (the Dagster home, a harvest source's start, a twin's
-environment build).
-
 Dagster's run queue limits harvester runs to one per harvester (a tag concurrency limit), but runs the
 command line executes in process bypass the queue: this lock covers them too. Both kinds are released by
 the operating system or the database when their holder dies, so a `kill -9` never leaves a stale lock.
+`file_lock` is also the file lock of the other modules (the Dagster home, a harvest source's start, a twin's
+environment build).
 """
 
 from __future__ import annotations
@@ -58,12 +57,13 @@ def exclusive(
         return
     folder = Path(database).with_name(Path(database).name + ".locks")
     folder.mkdir(parents=True, exist_ok=True)
-    waited: list[bool] = []
+    waited = False
 
     def wait_once() -> None:
+        nonlocal waited
         if on_wait and not waited:
             on_wait()
-        waited.append(True)
+        waited = True
 
     with file_lock(folder / f"{name}.lock", while_busy=wait_once, poll_seconds=poll_seconds):
         yield
