@@ -18,6 +18,7 @@ small JSON body.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import hashlib
@@ -268,6 +269,7 @@ def _file_entry(component: str, item: ParquetFile, base: str) -> dict[str, Any]:
         "rows": item.rows,
         "snapshots": item.count,
         "byte_size": item.compressed_size,
+        "sha256": item.sha256,
         "schema": item.schema,
         "path": route,
         "url": base + route,
@@ -335,6 +337,8 @@ class ParquetRoutes:
             "etag": '"' + hashlib.sha256(item.location.encode()).hexdigest()[:32] + '"',  # blobs never change
             "content-disposition": f'attachment; filename="{item.name}"',
         }
+        if item.sha256:  # RFC 9530: the digest of the whole file, also on a range, so a client can check it
+            headers["repr-digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(item.sha256)).decode()}:"
         status = 200
         if wanted:
             status = 206

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -95,18 +96,24 @@ def harvester_columns() -> list[sa.Column]:
     ]
 
 
-def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
-    """Bring a table created by an older release up to date (new nullable columns and the window index)."""
+def add_missing_columns(engine: sa.Engine, table: sa.Table, columns: Sequence[sa.Column]) -> None:
+    """Bring a table created by an older release up to date: its new nullable `columns`, then its indexes."""
     present = {column["name"] for column in sa.inspect(engine).get_columns(table.name)}
-    missing = [c for c in harvester_columns() if c.name not in present]
+    missing = [c for c in columns if c.name not in present]
     if not missing:
         return
-    with engine.begin() as conn:
-        for column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            conn.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-    for index in table.indexes:
-        index.create(engine, checkfirst=True)
+    try:
+        with engine.begin() as conn:
+            for column in missing:
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(sa.text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+    except sa.exc.DatabaseError:
+        # Another process added them between our look and our ALTER: fine if they are there now.
+        present = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        if not {c.name for c in columns} <= present:
+            raise
 
 
 class ItemIndex:
@@ -137,12 +144,6 @@ class ItemIndex:
                     # Another process created it between our check and our CREATE: that is fine.
                     if not sa.inspect(self.engine).has_table(name):
                         raise
-            try:
-                _add_missing_columns(self.engine, table)
-            except sa.exc.DatabaseError:
-                # Another process added them between our look and our ALTER: fine if they are there now.
-                present = {c["name"] for c in sa.inspect(self.engine).get_columns(name)}
-                if not {c.name for c in harvester_columns()} <= present:
-                    raise
+            add_missing_columns(self.engine, table, harvester_columns())
             self._ready[name] = table
             return table

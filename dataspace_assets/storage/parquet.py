@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from dataspace_assets.errors import DataspaceError
-from dataspace_assets.storage.index import MAX_NAME_LENGTH, UTCDateTime, as_utc, check_name
+from dataspace_assets.storage.index import MAX_NAME_LENGTH, UTCDateTime, add_missing_columns, as_utc, check_name
 
 SUFFIX = "_parquetize"
 MEDIA_TYPE = "application/vnd.apache.parquet"  # IANA, registered 2024
@@ -54,6 +54,7 @@ class ParquetFile:
     compressed_size: int = 0  # bytes of the Parquet file
     schema: dict[str, str] = field(default_factory=dict)  # column -> Arrow type
     keys: dict[str, Any] = field(default_factory=dict)  # the key combination of a KEYS level, else {}
+    sha256: str | None = None  # hex SHA-256 of the file; None for files recorded before it was kept
 
     @property
     def name(self) -> str:
@@ -95,11 +96,17 @@ def _table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("schema", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("data", sa.String(1024), nullable=False),  # the blob location
         sa.Column("keys", sa.String(1024), nullable=False),
+        *added_columns(),
         # One file per (level, window, key combination): a re-run replaces, a bug cannot double a window.
         sa.UniqueConstraint("aggregation", "start_date", "keys", name=f"uq_{name[:40]}_window"),
         sa.Index(f"ix_{name[:44]}_level", "aggregation", "start_date"),
         sa.Index(f"ix_{name[:44]}_dates", "start_date", "end_date"),
     )
+
+
+def added_columns() -> list[sa.Column]:
+    """The columns of later releases (nullable): added to older tables by the first writer."""
+    return [sa.Column("sha256", sa.String(64), nullable=True)]
 
 
 def _file(row: sa.RowMapping) -> ParquetFile:
@@ -116,6 +123,7 @@ def _file(row: sa.RowMapping) -> ParquetFile:
         compressed_size=row["compressed_size"],
         schema=dict(row["schema"] or {}),
         keys=json.loads(row["keys"] or "{}"),
+        sha256=row.get("sha256"),
     )
 
 
@@ -135,9 +143,17 @@ class ParquetIndex:
         self._readonly = not create
         if create:
             self.table.create(engine, checkfirst=True)
+            add_missing_columns(engine, self.table, added_columns())
 
-    def _exists(self, conn: sa.Connection) -> bool:
-        return not self._readonly or sa.inspect(conn).has_table(self.table.name)
+    def _columns(self, conn: sa.Connection) -> list[sa.Column] | None:
+        """The columns to read; None when a reader finds no table (a reader may meet one no writer upgraded yet)."""
+        if not self._readonly:
+            return list(self.table.c)
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(self.table.name):
+            return None
+        present = {c["name"] for c in inspector.get_columns(self.table.name)}
+        return [c for c in self.table.c if c.name in present]
 
     def files(
         self,
@@ -148,16 +164,17 @@ class ParquetIndex:
     ) -> list[ParquetFile]:
         """Recorded files, oldest window first; with `start`/`end`, those whose window starts in [start, end)."""
         t = self.table
-        query = sa.select(t).order_by(t.c.start_date, t.c.aggregation, t.c["keys"])
-        if level is not None:
-            query = query.where(t.c.aggregation == level)
-        if start is not None:
-            query = query.where(t.c.start_date >= as_utc(start))
-        if end is not None:
-            query = query.where(t.c.start_date < as_utc(end))
         with self.engine.connect() as conn:
-            if not self._exists(conn):
+            columns = self._columns(conn)
+            if columns is None:
                 return []
+            query = sa.select(*columns).order_by(t.c.start_date, t.c.aggregation, t.c["keys"])
+            if level is not None:
+                query = query.where(t.c.aggregation == level)
+            if start is not None:
+                query = query.where(t.c.start_date >= as_utc(start))
+            if end is not None:
+                query = query.where(t.c.start_date < as_utc(end))
             return [_file(row) for row in conn.execute(query).mappings()]
 
     def named(self, level: str, name: str) -> ParquetFile | None:
@@ -221,5 +238,6 @@ class ParquetIndex:
                 schema=item.schema,
                 data=item.location,
                 keys=keys_text(item.keys),
+                sha256=item.sha256,
             )
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -126,6 +128,11 @@ def test_head_and_byte_ranges(server) -> None:
     assert past.status == 416 and past.json()["size"] == len(whole)
     several = server.request("GET", entry["path"], headers={"Range": "bytes=0-1,5-6"})  # not supported: all of it
     assert (several.status, several.body) == (200, whole)
+    # The listing's SHA-256 is the whole file's, and every answer's Repr-Digest (RFC 9530), ranges included.
+    digest = hashlib.sha256(whole)
+    assert entry["sha256"] == digest.hexdigest()
+    expected = f"sha-256=:{base64.b64encode(digest.digest()).decode()}:"
+    assert {head.headers["repr-digest"], magic.headers["repr-digest"], tail.headers["repr-digest"]} == {expected}
 
 
 class RangeFile(io.RawIOBase):

@@ -8,6 +8,7 @@ the window replaced), so re-running an old window never doubles its rows.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import secrets
 from collections.abc import Iterator, Sequence
@@ -259,6 +260,7 @@ class Parquetizer:
             compressed_size=len(payload),
             schema=arrow_schema(table),
             keys=keys,
+            sha256=hashlib.sha256(payload).hexdigest(),
         )
 
     def _key(self, level: Level, start: datetime, end: datetime, keys: dict[str, Any]) -> str:

@@ -45,7 +45,7 @@ def with_parquet_files(components: Sequence[PublishedComponent], data: DataStore
         base = component.parquet_route.rstrip("/") + "/"
         out.append(component.with_files(tuple(
             PublishedFile(route=base + f.path, level=f.level, start=f.start, end=f.end, byte_size=f.compressed_size,
-                          rows=f.rows, keys={k: str(v) for k, v in f.keys.items()})
+                          rows=f.rows, keys={k: str(v) for k, v in f.keys.items()}, sha256=f.sha256)
             for f in recorded
         )))
     return out

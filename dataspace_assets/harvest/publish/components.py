@@ -23,6 +23,7 @@ class PublishedFile:
     byte_size: int
     rows: int = 0
     keys: dict[str, str] = field(default_factory=dict)  # the key combination of a split level
+    sha256: str | None = None  # hex; None for a file recorded before checksums were kept
 
     def payload(self) -> dict:
         """As stored in the catalogue database (JSON)."""

@@ -240,11 +240,7 @@ def distribution_triples(out: list[Triple], dataset_node, resource: ResourceReco
         out.append(Triple(node, DCAT.byteSize, Literal(str(int(resource.filesize)), datatype=XSD.nonNegativeInteger)))
     checksum = resource.checksum
     if checksum and checksum.type in SPDX_ALGORITHMS and checksum.value:
-        check = BlankNode()
-        out.append(Triple(node, SPDX.checksum, check))
-        out.append(Triple(check, RDF.type, SPDX.Checksum))
-        out.append(Triple(check, SPDX.algorithm, SPDX[SPDX_ALGORITHMS[checksum.type]]))
-        out.append(Triple(check, SPDX.checksumValue, Literal(checksum.value, datatype=XSD.hexBinary)))
+        _checksum_triples(out, node, checksum.type, checksum.value)
     _schema_triples(out, node, resource.schema)
     _rights_triples(out, node, (resource.extras or {}).get("dcat") or {}, ("accessRights", "license", "rights"))
     harvest = resource.harvest or {}
@@ -458,10 +454,19 @@ def _route_distribution(
     return distribution
 
 
+def _checksum_triples(out: list[Triple], node, algorithm: str, value: str) -> None:  # noqa: ANN001
+    """An spdx:Checksum of a distribution (`algorithm` one of SPDX_ALGORITHMS' keys)."""
+    check = BlankNode()
+    out.append(Triple(node, SPDX.checksum, check))
+    out.append(Triple(check, RDF.type, SPDX.Checksum))
+    out.append(Triple(check, SPDX.algorithm, SPDX[SPDX_ALGORITHMS[algorithm]]))
+    out.append(Triple(check, SPDX.checksumValue, Literal(value, datatype=XSD.hexBinary)))
+
+
 def parquet_distribution_triples(
     out: list[Triple], node, base_url: str, title: str, item: PublishedFile  # noqa: ANN001
 ) -> None:
-    """One Parquet file: its download URL, IANA media type, EU file type, byte size and window."""
+    """One Parquet file: its download URL, IANA media type, EU file type, byte size, SHA-256 and window."""
     keys = ", ".join(f"{k}={v}" for k, v in item.keys.items())
     start, end = (moment.astimezone(timezone.utc) for moment in (item.start, item.end))
     span = f"{start:%Y-%m-%dT%H:%M}Z to {end:%Y-%m-%dT%H:%M}Z"
@@ -470,6 +475,8 @@ def parquet_distribution_triples(
     out.append(Triple(distribution, DCT["format"], NamedNode(EU_FILE_TYPE + "PARQUET")))
     out.append(Triple(distribution, DCAT.mediaType, NamedNode(IANA + PARQUET_MEDIA_TYPE)))
     out.append(Triple(distribution, DCAT.byteSize, Literal(str(int(item.byte_size)), datatype=XSD.nonNegativeInteger)))
+    if item.sha256:
+        _checksum_triples(out, distribution, "sha256", item.sha256)
     period = BlankNode()  # the window to the second: an hourly file's dates alone would not tell it apart
     out.append(Triple(distribution, DCT.temporal, period))
     out.append(Triple(period, RDF.type, DCT.PeriodOfTime))

@@ -73,7 +73,7 @@ def test_a_component_publishes_each_parquet_file_as_a_distribution() -> None:
     start = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
     files = (
         PublishedFile(route="/parquet/feed/1h/a.parquet", level="1h", start=start, end=start.replace(hour=11),
-                      byte_size=1234, rows=10),
+                      byte_size=1234, rows=10, sha256="0f" * 32),
         PublishedFile(route="/parquet/feed/1w/b.parquet", level="1w", start=start, end=start.replace(day=9),
                       byte_size=99, keys={"line": "7"}),
     )
@@ -97,3 +97,8 @@ def test_a_component_publishes_each_parquet_file_as_a_distribution() -> None:
     assert period["startDate"].value == "2026-03-02T10:00:00+00:00"
     assert period["endDate"].value == "2026-03-02T11:00:00+00:00"
     assert "line=7" in distributions["http://a.test/parquet/feed/1w/b.parquet"]["title"].value
+    checksum = by_node[hourly["checksum"]]
+    assert checksum["algorithm"].value == "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+    assert (checksum["checksumValue"].value, checksum["checksumValue"].datatype.value.rsplit("#")[-1]) == (
+        "0f" * 32, "hexBinary")
+    assert "checksum" not in distributions["http://a.test/parquet/feed/1w/b.parquet"]  # recorded before checksums

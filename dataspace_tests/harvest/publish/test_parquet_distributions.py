@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 from datetime import datetime
 
 import dagster as dg
 import pyarrow.parquet as pq
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 
 from dataspace_assets.dataspace.config import dataspace_folder, load_config
 from dataspace_assets.dataspace.parquetize import parquet_levels
@@ -21,6 +23,7 @@ from dataspace_assets.storage.store import DataStore
 from dataspace_tests.dataspace.http_helpers import running
 
 COLLECTOR = "example_air_quality"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 PARQUET = URIRef("https://www.iana.org/assignments/media-types/application/vnd.apache.parquet")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -86,6 +89,12 @@ def test_the_catalogue_lists_each_parquet_file_with_its_size_window_and_a_url_th
                 download = server.get(entry["url"][len(base):])  # the published URL answers with the file
                 assert download.status == 200 and len(download.body) == int(size)
                 assert download.headers["content-type"] == "application/vnd.apache.parquet"
+                # Its SHA-256 is the listing's, the catalogue's spdx:checksum and the download's Repr-Digest.
+                digest = hashlib.sha256(download.body)
+                checksum = graph.value(distribution, SPDX.checksum)
+                assert graph.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+                assert str(graph.value(checksum, SPDX.checksumValue)) == entry["sha256"] == digest.hexdigest()
+                assert download.headers["repr-digest"] == f"sha-256=:{base64.b64encode(digest.digest()).decode()}:"
                 rows = pq.read_table(io.BytesIO(download.body)).to_pylist()
                 assert len(rows) == entry["rows"]
                 if entry["level"] != "1w":  # the unsplit levels hold every reading of their window once
