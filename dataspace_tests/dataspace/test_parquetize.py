@@ -131,6 +131,23 @@ def test_schema_failures_empty_and_non_json_snapshots_are_counted_not_fatal(stor
     assert recorded.compressed_size == len(store.blobs.read(recorded.location))
 
 
+def test_each_row_is_dated_by_its_own_snapshot_around_snapshots_that_give_none(store) -> None:
+    minute = lambda m: T0 + timedelta(minutes=m, microseconds=m)  # noqa: E731 - to the microsecond, as stored
+    put(store, minute(1), snapshot(1, ("a", "b", "c")))
+    put(store, minute(2), [])  # valid, no records
+    put(store, minute(3), None, raw=b"not json {")
+    put(store, minute(4), snapshot(4, ("d",)))
+    put(store, minute(5), [{"line": 7, "delay": 1.0}])  # refused by the schema
+    put(store, minute(6), snapshot(6, ("e", "f")))
+    Parquetizer(store, NAME, plan()).batch(T0, T0 + timedelta(hours=1))
+    (recorded,) = ParquetIndex(store.engine, NAME).files()
+    rows = pq.read_table(io.BytesIO(store.blobs.read(recorded.location))).to_pylist()  # in file order
+    assert [(r["line"], r["delay"], r["date"]) for r in rows] == [
+        ("a", 1.0, minute(1)), ("b", 1.0, minute(1)), ("c", 1.0, minute(1)),
+        ("d", 4.0, minute(4)), ("e", 6.0, minute(6)), ("f", 6.0, minute(6)),
+    ]
+
+
 def test_records_path_flattens_objects_generically(store) -> None:
     readings = {"city": "Brussels", "readings": [{"station": "a", "pm25": 1.5}, {"station": "b", "pm25": 2.5}]}
     put(store, T0 + timedelta(minutes=10), readings)

@@ -30,6 +30,7 @@ from dataspace_assets.storage.parquet import ParquetFile, ParquetIndex, keys_tex
 from dataspace_assets.storage.store import Data, DataStore
 
 DATE_COLUMN = "date"
+DATE_TYPE = pa.timestamp("us", tz="UTC")  # the snapshot dates, to the microsecond as stored
 READ_THREADS = 8  # blob reads overlap (Azure answers in milliseconds, not microseconds)
 
 
@@ -83,13 +84,16 @@ class Parquetizer:
         items = self.store.in_window(self.component, start, end)
         result.snapshots = len(items)
         records: list[dict[str, Any]] = []
-        dates: list[datetime] = []
+        dates: list[datetime] = []  # the date of each snapshot that gave records ...
+        ends: list[int] = []  # ... and where its records end in `records`
         for item, content in zip(items, self._contents(items), strict=True):
             result.original_size += item.size or 0
             found = self._records_of(content, result)
-            records.extend(found)
-            dates.extend([item.date] * len(found))
-        table = _table(records, dates, f"{self.component} window {_span(start, end)}") if records else None
+            if found:
+                records.extend(found)
+                dates.append(item.date)
+                ends.append(len(records))
+        table = _table(records, dates, ends, f"{self.component} window {_span(start, end)}") if records else None
         if table is not None:
             result.rows = table.num_rows
             result.schema = arrow_schema(table)
@@ -363,8 +367,12 @@ def _records(value: Any, path: str | None) -> list[dict[str, Any]] | None:
     return None
 
 
-def _table(records: list[dict[str, Any]], dates: list[datetime], where: str) -> pa.Table:
-    """The records as one table plus the snapshot `date` column (which wins over a record field of that name)."""
+def _table(records: list[dict[str, Any]], dates: list[datetime], ends: list[int], where: str) -> pa.Table:
+    """The records as one table plus the snapshot `date` column (which wins over a record field of that name).
+
+    `dates[i]` dates the records before `ends[i]`: the column is decoded from those runs in Arrow, since
+    converting one Python datetime per row took as long as building the rest of the table.
+    """
     try:
         table = pa.Table.from_pylist(records)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -373,7 +381,8 @@ def _table(records: list[dict[str, Any]], dates: list[datetime], where: str) -> 
         ) from exc
     if DATE_COLUMN in table.column_names:
         table = table.drop_columns([DATE_COLUMN])
-    return table.append_column(DATE_COLUMN, pa.array(dates, type=pa.timestamp("us", tz="UTC")))
+    runs = pa.RunEndEncodedArray.from_arrays(pa.array(ends, pa.int64()), pa.array(dates, type=DATE_TYPE))
+    return table.append_column(DATE_COLUMN, pc.run_end_decode(runs))
 
 
 def _concat(tables: Sequence[pa.Table], where: str) -> pa.Table:
