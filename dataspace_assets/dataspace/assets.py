@@ -15,9 +15,9 @@ from dataspace_assets.dataspace.config import (
     components_package,
     import_problem,
     load_class,
+    utc_moment,
 )
 from dataspace_assets.dataspace.schedules import Period, cron_step_seconds, period_boundary_passed, plan
-from dataspace_assets.storage.index import as_utc
 from dataspace_assets.storage.resources import DataspaceStore
 from dataspace_assets.storage.store import Data, UnsupportedPayload, serialise
 
@@ -44,12 +44,8 @@ def run_time(context: dg.AssetExecutionContext) -> datetime:
     """The logical time of this run: the schedule or sensor tick when there is one, else now (UTC)."""
     tags = context.run.tags if context.run else {}
     for tag in (RUN_TIME_TAG, SCHEDULED_TAG):
-        if value := tags.get(tag):
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                continue
-            return as_utc(moment)
+        if (moment := utc_moment(tags.get(tag))) is not None:
+            return moment
     return datetime.now(UTC)
 
 

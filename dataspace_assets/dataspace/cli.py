@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from pathlib import Path
 
 
@@ -71,14 +70,13 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 def _rebuild(args: argparse.Namespace) -> int:
     """Re-derive every window of a count-window harvester after a date, in one Dagster run."""
     from dataspace_assets.dataspace.assets import asset_key
-    from dataspace_assets.dataspace.config import dataspace_folder, load_config
+    from dataspace_assets.dataspace.config import dataspace_folder, load_config, utc_moment
     from dataspace_assets.dataspace.definitions import build_defs
     from dataspace_assets.dataspace.harvesters import HARVESTER_TAG, REBUILD_TAG, partitions_def
     from dataspace_assets.errors import DataspaceError
     from dataspace_assets.instance import get_instance
     from dataspace_assets.runs import QUIET_RUN_CONFIG, failure_messages
     from dataspace_assets.settings import load_settings
-    from dataspace_assets.storage.index import as_utc
 
     settings = load_settings()
     config = load_config(dataspace_folder(settings.configs_dir), timezone=settings.timezone, import_classes=False)
@@ -95,11 +93,10 @@ def _rebuild(args: argparse.Namespace) -> int:
         )
     since = "all"
     if args.since:
-        try:
-            moment = datetime.fromisoformat(args.since)
-        except ValueError as exc:
-            raise DataspaceError(f"--from {args.since!r}: expected an ISO date-time like 2026-01-01T00:00:00Z") from exc
-        since = as_utc(moment).isoformat()
+        moment = utc_moment(args.since)
+        if moment is None:
+            raise DataspaceError(f"--from {args.since!r}: expected an ISO date-time like 2026-01-01T00:00:00Z")
+        since = moment.isoformat()
     defs = build_defs(settings)
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(

@@ -141,6 +141,7 @@ class ParquetIndex:
         # Readers (the handler server, the catalogue) pass create=False: their connections may be read-only,
         # and a component that never wrote a file simply has none.
         self._readonly = not create
+        self._up_to_date = False  # a reader's table has every column (learnt once, then not looked up again)
         if create:
             self.table.create(engine, checkfirst=True)
             add_missing_columns(engine, self.table, added_columns())
@@ -152,8 +153,12 @@ class ParquetIndex:
         inspector = sa.inspect(conn)
         if not inspector.has_table(self.table.name):
             return None
-        present = {c["name"] for c in inspector.get_columns(self.table.name)}
-        return [c for c in self.table.c if c.name in present]
+        if not self._up_to_date:
+            present = {c["name"] for c in inspector.get_columns(self.table.name)}
+            self._up_to_date = present >= set(self.table.c.keys())
+            if not self._up_to_date:
+                return [c for c in self.table.c if c.name in present]
+        return list(self.table.c)
 
     def files(
         self,

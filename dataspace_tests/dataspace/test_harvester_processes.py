@@ -151,6 +151,9 @@ def test_rebuild_rederives_every_window_after_a_date_in_one_run(write, configs, 
     assert len(store.blobs.keys("a_h/")) == 4
     assert dataspace(["rebuild", "a_missing"]) == 1
     assert "no harvester 'a_missing'" in capsys.readouterr().err
+    assert dataspace(["rebuild", "a_h", "--from", "soon"]) == 1  # refused before any run: nothing changed
+    assert "--from 'soon': expected an ISO date-time like 2026-01-01T00:00:00Z" in capsys.readouterr().err
+    assert [r["id"] for r in rows(store, "a_h")] == [r["id"] for r in now]
 
 
 def test_storage_check_reports_and_repairs_orphan_blobs(write, settings, store, capsys) -> None:

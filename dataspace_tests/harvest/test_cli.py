@@ -238,22 +238,15 @@ def test_a_second_run_of_a_busy_source_refuses_before_starting(cli, tmp_settings
 def test_a_run_started_while_another_command_holds_the_start_lock_refuses(
     cli, tmp_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import subprocess
-    import sys
-
     from dataspace_assets.harvest import cli as harvest_cli
+    from dataspace_tests.storage.test_locks import hold_lock
 
     cli("create", "factory", "http://a.test/", "Alpha", "--config", '{"count": 2}')
     cli("validate", "alpha", "--no-launch")
     monkeypatch.setattr(harvest_cli, "START_WAIT_SECONDS", 0.0)  # the other command never claims the source
-    holder = subprocess.Popen(  # another `harvest run` between its lock and its claim, as a real process
-        [sys.executable, "-c", "import fcntl, signal, sys\nsignal.alarm(60)\nh = open(sys.argv[1], 'a')\n"
-         "fcntl.flock(h, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()",
-         str(tmp_settings.dagster_home / ".harvest-alpha.lock")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
+    # Another `harvest run` between its lock and its claim, as a real process.
+    holder = hold_lock(tmp_settings.dagster_home / ".harvest-alpha.lock")
     try:
-        assert holder.stdout.readline().strip() == "held"
         code, out, err = cli("run", "alpha")
     finally:
         holder.kill()

@@ -34,7 +34,7 @@ with open(sys.argv[1], "a") as handle:
 """
 
 
-def _hold(path: Path) -> subprocess.Popen:
+def hold_lock(path: Path) -> subprocess.Popen:
     """Another process holding the lock on `path` (started, and holding it, when this returns)."""
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
@@ -48,7 +48,7 @@ class GiveUp(Exception):
 
 def test_a_lock_held_by_another_process_calls_while_busy_until_it_is_free(tmp_path) -> None:
     path = tmp_path / "source.lock"
-    holder = _hold(path)
+    holder = hold_lock(path)
     try:
         tries: list[int] = []
 
@@ -73,7 +73,7 @@ def test_a_lock_held_by_another_process_calls_while_busy_until_it_is_free(tmp_pa
 def test_a_harvester_lock_on_sqlite_waits_for_its_holder_and_says_so_once(sqlite_store) -> None:
     folder = Path(sqlite_store.engine.url.database + ".locks")
     folder.mkdir()
-    holder = _hold(folder / "feed.lock")
+    holder = hold_lock(folder / "feed.lock")
     try:
         waits: list[int] = []
 

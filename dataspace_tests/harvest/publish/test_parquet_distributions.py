@@ -10,20 +10,19 @@ from datetime import datetime
 
 import dagster as dg
 import pyarrow.parquet as pq
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from dataspace_assets.dataspace.config import dataspace_folder, load_config
 from dataspace_assets.dataspace.parquetize import parquet_levels
 from dataspace_assets.dataspace.server import build_app
 from dataspace_assets.definitions import build_definitions
-from dataspace_assets.harvest.dcat.namespaces import DCAT, DCTERMS
+from dataspace_assets.harvest.dcat.namespaces import DCAT, DCTERMS, SPDX
 from dataspace_assets.harvest.publish.assets import DCAT_ASSET_KEY
 from dataspace_assets.run_command import extra_routes
 from dataspace_assets.storage.store import DataStore
 from dataspace_tests.dataspace.http_helpers import running
 
 COLLECTOR = "example_air_quality"
-SPDX = Namespace("http://spdx.org/rdf/terms#")
 PARQUET = URIRef("https://www.iana.org/assignments/media-types/application/vnd.apache.parquet")
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
